@@ -1,0 +1,313 @@
+package cloversim
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/paybridge/paybridge/clover"
+)
+
+// Options configures a Sim. The zero value is ready: New fills defaults.
+type Options struct {
+	// Identities of the one app and the first merchant. Empty fields are
+	// generated.
+	AppID            string
+	ClientID         string
+	ClientSecret     string
+	MerchantID       string
+	MerchantName     string
+	AccessToken      string // a ready OAuth access token for MerchantID
+	PAKMSKey         string
+	WebhookAuthCode  string // X-Clover-Auth sent with platform webhooks
+	HCOSigningSecret string // hosted-checkout webhook signing secret
+
+	// Limits are Clover's rate budget enforced per token and per app;
+	// LimitsOff disables enforcement.
+	Limits    clover.Budget
+	LimitsOff bool
+
+	// IdempotencyMismatchStatus is the status for a reused idempotency key
+	// with a different body (UNCONFIRMED; default 400 idempotency_error).
+	IdempotencyMismatchStatus int
+	// RequireIdempotencyKey refuses charge creation without a key (strict
+	// mode; Clover's default accepts a missing key).
+	RequireIdempotencyKey bool
+
+	// Faults injected from Seed (deterministic).
+	Faults Faults
+	Seed   int64
+
+	// AccessTokenTTL and RefreshTokenTTL are OAuth lifetimes (defaults 1h
+	// and 365 days; Clover's are dynamic).
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+
+	// WebhookURL receives platform webhooks; CheckoutWebhookURL receives
+	// hosted-checkout webhooks. Both can be set later through /_sim/.
+	WebhookURL         string
+	CheckoutWebhookURL string
+	// CheckoutWebhookCasing is the key casing of hosted-checkout webhook
+	// bodies: "pascal" (CreatedTime, default) or "camel" (createdTime).
+	CheckoutWebhookCasing string
+
+	// BaseURL is the Sim's own external base URL, used in hrefs (hosted
+	// checkout, sdk iframes). Set it once listening.
+	BaseURL string
+
+	Logger *slog.Logger
+	// Now is the wall clock; the test clock adds its offset on top.
+	Now func() time.Time
+	// HTTPClient delivers webhooks.
+	HTTPClient *http.Client
+}
+
+// Faults are injected failures. Rates are probabilities in [0,1].
+type Faults struct {
+	// Latency added before each API response: a log-normal distribution
+	// with the given median and 99th percentile (0 = none).
+	LatencyP50 time.Duration `json:"latency_p50"`
+	LatencyP99 time.Duration `json:"latency_p99"`
+	// ErrorRate answers 5xx before doing anything.
+	ErrorRate float64 `json:"error_rate"`
+	// TimeoutAfterCommitRate does the write, then never answers (the
+	// connection hangs until the client gives up, then is closed).
+	TimeoutAfterCommitRate float64 `json:"timeout_after_commit_rate"`
+	// RateLimitRate answers 429 before doing anything.
+	RateLimitRate float64 `json:"rate_limit_rate"`
+}
+
+// Sim is the emulator. Create it with New; it is safe for concurrent use.
+type Sim struct {
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+
+	mu          sync.Mutex
+	clockOffset time.Duration // test clock: added to opts.Now()
+	app         app
+	merchants   map[string]*merchant // by merchant id
+	grants      map[string]*grant    // by access token
+	pakms       map[string]string    // PAKMS key → merchant id
+	tokens      map[string]*cardToken
+	ledger      []LedgerEntry
+	faults      Faults
+	idem        map[string]*idemEntry // merchant id + key → stored response
+
+	ecom ecomState // owned by the ecommerce files
+	ext  extState  // owned by the OAuth/recurring/checkout/webhook files
+}
+
+type app struct {
+	ID, ClientID, ClientSecret string
+}
+
+// merchant is one Clover merchant and everything it owns.
+type merchant struct {
+	ID       string
+	Name     string
+	Currency string
+	PAKMSKey string
+	TaxRates map[string]clover.V3TaxRate // by id
+
+	Customers map[string]*clover.Customer
+	Cards     map[string]*savedCard // by card id
+	Charges   map[string]*clover.Charge
+	Orders    map[string]*clover.Order
+	Refunds   map[string]*clover.Refund
+	Returns   map[string]*clover.OrderReturn
+	// ChargeOrder keeps charge ids in creation order for lists.
+	ChargeOrder []string
+}
+
+// savedCard is a card on file: the tokenized card's public details.
+type savedCard struct {
+	ID       string
+	Customer string
+	Card     clover.Card
+	Number   string // kept only inside the simulator to decide approve/decline
+}
+
+// grant is what an access token stands for.
+type grant struct {
+	MerchantID string
+	EmployeeID string
+	Expires    time.Time
+}
+
+// cardToken is a clv_ token from the tokenizer: single use.
+type cardToken struct {
+	ID         string
+	MerchantID string
+	Card       clover.Card
+	Number     string
+	Used       bool
+	Created    time.Time
+}
+
+// idemEntry is a stored response for an idempotency key.
+type idemEntry struct {
+	BodyHash [32]byte
+	Status   int
+	Body     []byte
+	InFlight bool
+}
+
+// LedgerEntry is one movement of money, for /_sim/ledger and tests.
+type LedgerEntry struct {
+	Kind       string `json:"kind"` // charge | capture | refund | void
+	MerchantID string `json:"merchant_id"`
+	ChargeID   string `json:"charge_id"`
+	RefundID   string `json:"refund_id,omitempty"`
+	Amount     int64  `json:"amount"`
+	TipAmount  int64  `json:"tip_amount,omitempty"`
+	Currency   string `json:"currency"`
+	Key        string `json:"idempotency_key,omitempty"`
+	Created    int64  `json:"created"`
+}
+
+// New returns a Sim with opts' defaults filled in and one merchant ready.
+func New(opts Options) *Sim {
+	s := &Sim{opts: opts}
+	s.setDefaults()
+	s.merchants = map[string]*merchant{}
+	s.grants = map[string]*grant{}
+	s.pakms = map[string]string{}
+	s.tokens = map[string]*cardToken{}
+	s.idem = map[string]*idemEntry{}
+	s.faults = s.opts.Faults
+	s.app = app{ID: s.opts.AppID, ClientID: s.opts.ClientID, ClientSecret: s.opts.ClientSecret}
+	s.initEcom()
+	s.initExt()
+	m := s.addMerchant(s.opts.MerchantID, s.opts.MerchantName, s.opts.PAKMSKey)
+	s.grants[s.opts.AccessToken] = &grant{MerchantID: m.ID, Expires: s.now().Add(100 * 365 * 24 * time.Hour)}
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s
+}
+
+func (s *Sim) setDefaults() {
+	o := &s.opts
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s.log = o.Logger
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Limits == (clover.Budget{}) {
+		o.Limits = clover.DefaultBudget
+	}
+	if o.IdempotencyMismatchStatus == 0 {
+		o.IdempotencyMismatchStatus = http.StatusBadRequest
+	}
+	if o.AccessTokenTTL == 0 {
+		o.AccessTokenTTL = time.Hour
+	}
+	if o.RefreshTokenTTL == 0 {
+		o.RefreshTokenTTL = 365 * 24 * time.Hour
+	}
+	if o.CheckoutWebhookCasing == "" {
+		o.CheckoutWebhookCasing = "pascal"
+	}
+	for _, f := range []*string{&o.AppID, &o.ClientID, &o.MerchantID} {
+		if *f == "" {
+			*f = NewID()
+		}
+	}
+	if o.MerchantName == "" {
+		o.MerchantName = "Sandbox Plumbing Co."
+	}
+	if o.ClientSecret == "" {
+		o.ClientSecret = randHex(16)
+	}
+	if o.AccessToken == "" {
+		o.AccessToken = randHex(16)
+	}
+	if o.PAKMSKey == "" {
+		o.PAKMSKey = randHex(16)
+	}
+	if o.WebhookAuthCode == "" {
+		o.WebhookAuthCode = randHex(16)
+	}
+	if o.HCOSigningSecret == "" {
+		o.HCOSigningSecret = randHex(32)
+	}
+}
+
+// Options returns the Sim's effective options (defaults filled in).
+func (s *Sim) Options() Options { return s.opts }
+
+// ServeHTTP serves every Clover surface and /_sim/.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// now is the simulated time: the wall clock plus the test clock's offset.
+func (s *Sim) now() time.Time {
+	s.mu.Lock()
+	off := s.clockOffset
+	s.mu.Unlock()
+	return s.opts.Now().Add(off)
+}
+
+// nowLocked is now for callers that hold s.mu.
+func (s *Sim) nowLocked() time.Time { return s.opts.Now().Add(s.clockOffset) }
+
+// addMerchant creates a merchant with a PAKMS key and default tax rates.
+// Callers must not hold s.mu during New; later callers must hold it.
+func (s *Sim) addMerchant(id, name, pakms string) *merchant {
+	if id == "" {
+		id = NewID()
+	}
+	if pakms == "" {
+		pakms = randHex(16)
+	}
+	m := &merchant{
+		ID: id, Name: name, Currency: "usd", PAKMSKey: pakms,
+		TaxRates:  map[string]clover.V3TaxRate{},
+		Customers: map[string]*clover.Customer{},
+		Cards:     map[string]*savedCard{},
+		Charges:   map[string]*clover.Charge{},
+		Orders:    map[string]*clover.Order{},
+		Refunds:   map[string]*clover.Refund{},
+		Returns:   map[string]*clover.OrderReturn{},
+	}
+	for _, tr := range []clover.V3TaxRate{
+		{Name: "No Tax", Rate: 0, IsDefault: false},
+		{Name: "Sales Tax", Rate: 1_000_000, IsDefault: true}, // 10%
+	} {
+		tr.ID = NewID()
+		m.TaxRates[tr.ID] = tr
+	}
+	s.merchants[id] = m
+	s.pakms[pakms] = id
+	return m
+}
+
+const idChars = "ABCDEFGHJKMNPQRSTVWXYZ0123456789"
+
+// NewID returns a Clover-style id: 13 upper-case alphanumerics.
+func NewID() string {
+	b := make([]byte, 13)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(idChars))))
+		b[i] = idChars[n.Int64()]
+	}
+	return string(b)
+}
+
+func randHex(n int) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, n*2)
+	r := make([]byte, n)
+	_, _ = rand.Read(r)
+	for i, c := range r {
+		b[2*i], b[2*i+1] = hex[c>>4], hex[c&15]
+	}
+	return string(b)
+}
