@@ -1,0 +1,122 @@
+package clover
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config configures a Client. Only URLs and the app's credentials are
+// needed; every other field has a default.
+type Config struct {
+	URLs URLs
+	// AppID names the app's rate budget; ClientID and ClientSecret are its
+	// OAuth credentials (the secret is never logged or put in errors).
+	AppID, ClientID, ClientSecret string
+	// HTTPClient carries every call (default: 30s timeout). Its Transport is
+	// the seam tests use to inject network failures.
+	HTTPClient *http.Client
+	// Governor paces every attempt inside Clover's rate budget (default
+	// Unlimited{}).
+	Governor Governor
+	// Retry is the retry policy; its zero value means the defaults.
+	Retry RetryPolicy
+	// Logger receives one debug line per attempt (no tokens, no bodies).
+	Logger *slog.Logger
+	// OnCall is called once per HTTP attempt, for the audit log and metrics.
+	OnCall func(CallInfo)
+	// Rand is the randomness for idempotency keys and jitter (default
+	// crypto/rand).
+	Rand io.Reader
+}
+
+// CallInfo describes one HTTP attempt to Clover for audit and metrics. It
+// never holds tokens, secrets, bodies or card data.
+type CallInfo struct {
+	Method     string
+	Path       string // path template, e.g. /v1/charges/{id}
+	MerchantID string
+	Attempt    int           // 1-based
+	Status     int           // 0 = no HTTP answer (network error, timeout)
+	Duration   time.Duration // the attempt alone, body read included
+	RequestID  string        // X-Clover-Request-Id
+	// IdempotencyKey is the write's key (the same on every attempt).
+	IdempotencyKey string
+	ErrCode        string // Clover's error code, or "network"/"canceled"
+	Retrying       bool   // another attempt follows
+}
+
+// Auth is a merchant's OAuth access token and the merchant it acts for.
+type Auth struct {
+	MerchantID, AccessToken string
+}
+
+// RequestOptions are per-call options of writes; a nil *RequestOptions is
+// fine everywhere.
+type RequestOptions struct {
+	// IdempotencyKey is sent as `idempotency-key` on every attempt; "" makes
+	// the client generate a UUIDv4 once per call. Callers that may repeat a
+	// call later (reconciliation) must pass their own persisted key.
+	IdempotencyKey string
+	// ForwardedFor is the customer's IP, sent as x-forwarded-for (Clover
+	// requires it on charge create and capture).
+	ForwardedFor string
+}
+
+// Client calls Clover's APIs. Create it with New; it is safe for concurrent
+// use. Its fields are the Config with defaults filled in.
+type Client struct {
+	Config
+
+	randMu sync.Mutex // guards Rand, which need not be safe for concurrent use
+}
+
+// New returns a Client for cfg with defaults filled in.
+func New(cfg Config) *Client {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Governor == nil {
+		cfg.Governor = Unlimited{}
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Client{Config: cfg}
+}
+
+// newKey returns a fresh UUIDv4 idempotency key.
+func (c *Client) newKey() (string, error) {
+	c.randMu.Lock()
+	defer c.randMu.Unlock()
+	u, err := uuid.NewRandomFromReader(c.Rand)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// randN returns a uniform value in [0, n) for jitter; n/2 if Rand fails.
+func (c *Client) randN(n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	var b [8]byte
+	c.randMu.Lock()
+	_, err := io.ReadFull(c.Rand, b[:])
+	c.randMu.Unlock()
+	if err != nil {
+		return n / 2
+	}
+	return int64(binary.LittleEndian.Uint64(b[:]) % uint64(n))
+}

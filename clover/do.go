@@ -1,0 +1,242 @@
+package clover
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// maxBody bounds how much of a response the client reads.
+const maxBody = 8 << 20
+
+// request is one logical call: it may take several HTTP attempts, all with
+// the same body and the same idempotency key.
+type request struct {
+	method   string
+	base     string     // base URL of the host
+	path     string     // escaped path
+	tmpl     string     // path template for logs and CallInfo
+	query    url.Values // nil for none
+	body     any        // nil for none
+	headers  http.Header
+	budget   BudgetKey
+	merchant string
+	opts     *RequestOptions
+	// singleUse: see attempt.SingleUse.
+	singleUse bool
+	// secrets are scrubbed from error messages (tokens, keys, codes).
+	secrets []string
+}
+
+// outcome is what one attempt produced.
+type outcome struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error // no (complete) HTTP answer
+	sent   bool  // the request may have reached Clover
+}
+
+// do performs r with retries and decodes a success body into out (if
+// non-nil). Errors are *Error (Clover answered), *TransportError (no
+// answer), or a local error before anything was sent.
+func (c *Client) do(ctx context.Context, r *request, out any) error {
+	var body []byte
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return fmt.Errorf("clover: encode %s %s: %w", r.method, r.tmpl, err)
+		}
+		body = b
+	}
+	var key string
+	if r.method != http.MethodGet {
+		if r.opts != nil && r.opts.IdempotencyKey != "" {
+			key = r.opts.IdempotencyKey
+		} else {
+			k, err := c.newKey()
+			if err != nil {
+				return fmt.Errorf("clover: idempotency key: %w", err)
+			}
+			key = k
+		}
+	}
+	secrets := append([]string{c.ClientSecret}, r.secrets...)
+	pol := c.Retry.withDefaults()
+	ambiguous := false // an earlier attempt may have committed the write
+	var last error
+	for n := 1; ; n++ {
+		release, err := c.Governor.Acquire(ctx, r.budget)
+		if err != nil {
+			return &TransportError{Method: r.method, Path: r.tmpl, Sent: ambiguous, Err: joinLast(err, last)}
+		}
+		start := time.Now()
+		o := c.send(ctx, r, body, key)
+		release()
+		info := CallInfo{
+			Method: r.method, Path: r.tmpl, MerchantID: r.merchant, Attempt: n,
+			Status: o.status, Duration: time.Since(start), IdempotencyKey: key,
+		}
+		var apiErr *Error
+		switch {
+		case o.err != nil:
+			info.Status = 0
+			info.ErrCode = netCode(o.err)
+			ambiguous = ambiguous || o.sent
+			last = &TransportError{Method: r.method, Path: r.tmpl, Sent: o.sent || ambiguous, Err: o.err}
+		case o.status < 200 || o.status > 299 || hasTopLevelMessage(o.body):
+			apiErr = parseError(o.status, o.header, o.body, secrets...)
+			info.RequestID, info.ErrCode = apiErr.RequestID, apiErr.Code
+			if info.ErrCode == "" {
+				info.ErrCode = apiErr.Type
+			}
+			ambiguous = ambiguous || o.status >= 500
+			apiErr.unknown = o.status >= 500 || (ambiguous && o.status == http.StatusTooManyRequests)
+			last = apiErr
+		default:
+			info.RequestID = clean(o.header.Get("X-Clover-Request-Id"), 100)
+			c.report(info)
+			if out == nil || len(bytes.TrimSpace(o.body)) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(o.body, out); err != nil {
+				// Clover did it, but we cannot read what: reconcile.
+				return &TransportError{Method: r.method, Path: r.tmpl, Sent: true,
+					Err: fmt.Errorf("decode %d response: %w", o.status, err)}
+			}
+			return nil
+		}
+		a := attempt{Status: o.status, Err: o.err, Sent: o.sent, SingleUse: r.singleUse}
+		if o.err != nil {
+			a.Status = 0
+		}
+		info.Retrying = n < pol.MaxAttempts && shouldRetry(ctx, a)
+		c.report(info)
+		if !info.Retrying {
+			return last
+		}
+		d := pol.backoff(n, a.Status, o.header, c.randN)
+		if err := pol.Sleep(ctx, d); err != nil {
+			return &TransportError{Method: r.method, Path: r.tmpl, Sent: ambiguous, Err: joinLast(err, last)}
+		}
+	}
+}
+
+// send makes one HTTP attempt and reads the whole answer.
+func (c *Client) send(ctx context.Context, r *request, body []byte, key string) outcome {
+	var o outcome
+	var gotConn atomic.Bool // set from the transport's goroutines
+	u := r.base + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, u, rd)
+	if err != nil {
+		o.err = unwrapURL(err)
+		return o
+	}
+	for k, vs := range r.headers {
+		req.Header[k] = vs
+	}
+	req.Header.Set("User-Agent", "paybridge")
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	if r.opts != nil && r.opts.ForwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", r.opts.ForwardedFor)
+	}
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		o.err, o.sent = unwrapURL(err), gotConn.Load()
+		return o
+	}
+	defer resp.Body.Close()
+	o.sent = true
+	o.status, o.header = resp.StatusCode, resp.Header
+	o.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		o.err = fmt.Errorf("read %d response: %w", resp.StatusCode, unwrapURL(err))
+	}
+	return o
+}
+
+// report hands info to OnCall and the logger.
+func (c *Client) report(info CallInfo) {
+	if c.OnCall != nil {
+		c.OnCall(info)
+	}
+	lvl := slog.LevelDebug
+	if info.Status == 0 || info.Status >= 500 {
+		lvl = slog.LevelWarn
+	}
+	c.Logger.Log(context.Background(), lvl, "clover call",
+		"method", info.Method, "path", info.Path, "merchant", info.MerchantID,
+		"attempt", info.Attempt, "status", info.Status, "duration", info.Duration,
+		"request_id", info.RequestID, "err_code", info.ErrCode, "retrying", info.Retrying)
+}
+
+// unwrapURL drops *url.Error's wrapping, whose text repeats the full URL.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// joinLast wraps err with the last attempt's failure, if any.
+func joinLast(err, last error) error {
+	if last == nil {
+		return err
+	}
+	return fmt.Errorf("%w (last attempt: %w)", err, last)
+}
+
+// netCode names a transport failure for CallInfo.
+func netCode(err error) string {
+	var ne interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	default:
+		return "network"
+	}
+}
+
+// need rejects an empty path id before any call: it would silently address
+// another endpoint.
+func need(what, id string) error {
+	if id == "" {
+		return fmt.Errorf("clover: empty %s", what)
+	}
+	return nil
+}
+
+// get issues r and decodes into a new T.
+func get[T any](ctx context.Context, c *Client, r *request) (*T, error) {
+	var out T
+	if err := c.do(ctx, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
