@@ -50,7 +50,13 @@ type Store interface {
 	// idempotency key before Clover is called. At most one payment per
 	// invoice may be in flight (pending or unknown): a second one gets
 	// ECONFLICT with Code "payment_in_progress", which is what serialises
-	// concurrent attempts on one invoice.
+	// concurrent attempts on one invoice. In the same transaction it locks
+	// the invoice row with a guarded write (e.g. UPDATE invoices SET
+	// version = version WHERE id = $1 AND status IN ('open',
+	// 'partially_paid') AND total - amount_paid >= $2) and fails with
+	// ECONFLICT Code "invoice_not_payable" when the invoice is no longer
+	// open for that amount: an attempt that read the invoice just before
+	// another attempt paid it must not charge again.
 	CreatePayment(ctx context.Context, p *Payment) error
 	GetPayment(ctx context.Context, merchantID, id string) (*Payment, error)
 	ListPayments(ctx context.Context, merchantID string, f PaymentFilter) ([]*Payment, string, error)
