@@ -18,10 +18,6 @@ type recSub struct {
 	Runs       int
 }
 
-// recNotifyCharges says whether a run sends the "P:" webhook itself
-// (chargeLocked does not).
-const recNotifyCharges = true
-
 // recMaxFailures is how many consecutive failed runs deactivate a
 // subscription (CLOVER.md §9).
 const recMaxFailures = 5
@@ -156,14 +152,11 @@ func (s *Sim) createSubscription(r *http.Request, c *call) (int, any, *apiError)
 	return http.StatusOK, s.subViewLocked(sub), nil
 }
 
-// hasCardLocked reports whether customer cid of m has a saved card.
+// hasCardLocked reports whether customer cid of m has a saved card (the
+// first of its sources is the one charged).
 func (s *Sim) hasCardLocked(m *merchant, cid string) bool {
-	for _, sc := range m.Cards {
-		if sc.Customer == cid {
-			return true
-		}
-	}
-	return false
+	cu := m.Customers[cid]
+	return cu != nil && cu.Sources != nil && len(cu.Sources.Data) > 0
 }
 
 // subLocked finds a subscription of m, or answers 404.
@@ -306,6 +299,7 @@ func (s *Sim) billDueLocked(target time.Time) {
 
 // runSubLocked charges one run on the customer's card on file as a
 // scheduled, merchant-initiated, subsequent stored-credential charge.
+// chargeLocked sends the "P:" webhook for the charge, approved or declined.
 func (s *Sim) runSubLocked(sub *recSub, at time.Time) {
 	m := s.merchants[sub.MerchantID]
 	sub.Runs++
@@ -319,10 +313,7 @@ func (s *Sim) runSubLocked(sub *recSub, at time.Time) {
 	ch, err := s.chargeLocked(m, p, "recurring-"+sub.Sub.ID+"-"+cloverTime(at))
 	sub.Sub.LastRunDate = cloverTime(at)
 	sub.Sub.ModifiedTime = cloverTime(at)
-	if ch != nil && recNotifyCharges {
-		s.notify(m.ID, "P:"+ch.ID, "CREATE")
-	}
-	if err == nil && ch != nil && ch.Status == "succeeded" {
+	if err == nil && ch != nil {
 		sub.Sub.FailureCount = 0
 		return
 	}

@@ -1,0 +1,3 @@
+package cloversim
+
+func (s *Sim) registerSDK() {}
