@@ -244,8 +244,12 @@ func (s *Sim) setDefaults() {
 // Options returns the Sim's effective options (defaults filled in).
 func (s *Sim) Options() Options { return s.opts }
 
-// ServeHTTP serves every Clover surface and /_sim/.
-func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves every Clover surface and /_sim/. Every response carries
+// an X-Clover-Request-Id, as Clover's do.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Clover-Request-Id", randHex(16))
+	s.mux.ServeHTTP(w, r)
+}
 
 // now is the simulated time: the wall clock plus the test clock's offset.
 func (s *Sim) now() time.Time {
