@@ -27,7 +27,7 @@ const (
 
 var paymentTransitions = map[PaymentStatus][]PaymentStatus{
 	PaymentPending:           {PaymentSucceeded, PaymentAuthorized, PaymentFailed, PaymentUnknown},
-	PaymentUnknown:           {PaymentSucceeded, PaymentAuthorized, PaymentFailed},
+	PaymentUnknown:           {PaymentUnknown, PaymentSucceeded, PaymentAuthorized, PaymentFailed}, // unknown → unknown: one more reconciliation attempt
 	PaymentAuthorized:        {PaymentCaptured, PaymentVoided},
 	PaymentSucceeded:         {PaymentPartiallyRefunded, PaymentRefunded},
 	PaymentCaptured:          {PaymentPartiallyRefunded, PaymentRefunded},

@@ -1,0 +1,140 @@
+package billing
+
+import (
+	"context"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/clover"
+)
+
+// backoff is the wait before reconciliation attempt n+1: exponential from
+// one second, capped at five minutes.
+func backoff(attempts int) time.Duration {
+	d := time.Second << min(max(attempts-1, 0), 9)
+	return min(d, 5*time.Minute)
+}
+
+// reconciler is the actor recorded for reconciliation's Clover calls.
+var reconciler = Caller{Actor: "system:reconciler"}
+
+// Reconcile makes one pass over every in-flight payment, refund and return
+// whose time has come: unknown ones due for another attempt, and pending
+// ones older than StaleAfter (their process died mid-call). Each is settled
+// by repeating its Clover request with its own idempotency key, which Clover
+// answers with the original outcome instead of moving money again. It
+// returns how many objects reached a definite state.
+func (s *Service) Reconcile(ctx context.Context) (int, error) {
+	now := s.Now().UTC()
+	stale := now.Add(-s.StaleAfter)
+	settled := 0
+	payments, err := s.Store.DuePayments(ctx, now, stale, 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range payments {
+		if s.reconcilePayment(ctx, p) {
+			settled++
+		}
+	}
+	refunds, err := s.Store.DueRefunds(ctx, now, stale, 100)
+	if err != nil {
+		return settled, err
+	}
+	for _, r := range refunds {
+		if s.reconcileRefund(ctx, r) {
+			settled++
+		}
+	}
+	returns, err := s.Store.DueReturns(ctx, now, stale, 100)
+	if err != nil {
+		return settled, err
+	}
+	for _, r := range returns {
+		if s.reconcileReturn(ctx, r) {
+			settled++
+		}
+	}
+	return settled, nil
+}
+
+func (s *Service) reconcilePayment(ctx context.Context, p *paybridge.Payment) bool {
+	_, auth, err := s.merchantAuth(ctx, p.MerchantID, false)
+	if err != nil {
+		s.Logger.Error("reconcile payment: merchant", "payment_id", p.ID, "err", err)
+		return false
+	}
+	orderID := ""
+	if p.Route == paybridge.RouteOrderPay {
+		inv, err := s.Store.GetInvoice(ctx, p.MerchantID, p.InvoiceID)
+		if err != nil {
+			s.Logger.Error("reconcile payment: invoice", "payment_id", p.ID, "err", err)
+			return false
+		}
+		orderID = inv.CloverOrderID
+	}
+	got, _ := s.execute(ctx, reconciler, auth, p, orderID)
+	if got == nil || got.Status.InFlight() {
+		if got != nil && got.Attempts >= horizon {
+			s.Logger.Error("payment still unknown after many attempts: needs attention", "payment_id", p.ID, "attempts", got.Attempts)
+		}
+		return false
+	}
+	s.Logger.Info("payment reconciled", "payment_id", p.ID, "status", got.Status)
+	return true
+}
+
+func (s *Service) reconcileRefund(ctx context.Context, r *paybridge.Refund) bool {
+	_, auth, err := s.merchantAuth(ctx, r.MerchantID, false)
+	if err != nil {
+		return false
+	}
+	p, err := s.Store.GetPayment(ctx, r.MerchantID, r.PaymentID)
+	if err != nil {
+		return false
+	}
+	got, _ := s.executeRefund(ctx, auth, r, p.CloverChargeID)
+	return got != nil && got.Status != paybridge.RefundPending && got.Status != paybridge.RefundUnknown
+}
+
+func (s *Service) reconcileReturn(ctx context.Context, r *paybridge.Return) bool {
+	_, auth, err := s.merchantAuth(ctx, r.MerchantID, false)
+	if err != nil {
+		return false
+	}
+	inv, err := s.Store.GetInvoice(ctx, r.MerchantID, r.InvoiceID)
+	if err != nil {
+		return false
+	}
+	lines := map[string]string{}
+	for _, li := range inv.LineItems {
+		lines[li.ID] = li.CloverItemID
+	}
+	var params clover.ReturnParams
+	for _, it := range r.Items {
+		params.Items = append(params.Items, clover.ReturnItem{Parent: lines[it.LineItemID], Quantity: it.Quantity})
+	}
+	got, _ := s.executeReturn(ctx, auth, r, inv.CloverOrderID, params)
+	return got != nil && got.Status != paybridge.RefundPending && got.Status != paybridge.RefundUnknown
+}
+
+// horizon is the attempt count after which an unknown outcome is reported
+// as needing a person (about a day of capped backoff).
+const horizon = 300
+
+// RunReconciler reconciles every interval until ctx ends. (The events issue
+// moves this onto River jobs; a loop is enough while one process runs it.)
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Error("reconcile", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

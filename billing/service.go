@@ -1,0 +1,193 @@
+package billing
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/clover"
+	"github.com/paybridge/paybridge/seal"
+)
+
+// Service runs invoices, payments, refunds and returns for every merchant.
+// Its fields are its dependencies; New sets the defaults.
+type Service struct {
+	Store  paybridge.Store
+	Clover *clover.Client
+	Sealer *seal.Sealer
+	Logger *slog.Logger
+	Now    func() time.Time
+	// StaleAfter is how long a payment may stay pending before the
+	// reconciler assumes its process died mid-call and repeats the call.
+	StaleAfter time.Duration
+	// OnPayment observes each payment outcome (metrics).
+	OnPayment func(status paybridge.PaymentStatus)
+
+	taxMu    sync.Mutex
+	taxRates map[string]taxCache // by merchant id
+}
+
+// New returns a Service over store, Clover client and sealer.
+func New(store paybridge.Store, c *clover.Client, sealer *seal.Sealer) *Service {
+	return &Service{
+		Store: store, Clover: c, Sealer: sealer,
+		Logger:     slog.New(slog.DiscardHandler),
+		Now:        time.Now,
+		StaleAfter: 5 * time.Minute,
+		taxRates:   map[string]taxCache{},
+	}
+}
+
+// Caller is who asks: the merchant the request acts for, the actor for the
+// audit log ("api:<key id>", "payer:<link>", "system:reconciler"), and the
+// customer's address Clover wants as x-forwarded-for.
+type Caller struct {
+	MerchantID string
+	Actor      string
+	ClientIP   string
+	RequestID  string
+}
+
+// credentialsAAD binds a merchant's sealed credentials to its row.
+func credentialsAAD(merchantID string) string { return "merchant:" + merchantID + ":credentials" }
+
+// SealCredentials seals a merchant's Clover token pair for the store.
+func SealCredentials(s *seal.Sealer, merchantID string, c paybridge.Credentials) ([]byte, error) {
+	b, err := json.Marshal(struct {
+		A  string    `json:"a"`
+		AE time.Time `json:"ae"`
+		R  string    `json:"r"`
+		RE time.Time `json:"re"`
+	}{c.AccessToken, c.AccessExpires, c.RefreshToken, c.RefreshExpires})
+	if err != nil {
+		return nil, err
+	}
+	return s.Seal(b, credentialsAAD(merchantID))
+}
+
+// OpenCredentials opens what SealCredentials sealed.
+func OpenCredentials(s *seal.Sealer, merchantID string, sealed []byte) (paybridge.Credentials, error) {
+	b, err := s.Open(sealed, credentialsAAD(merchantID))
+	if err != nil {
+		return paybridge.Credentials{}, err
+	}
+	var v struct {
+		A  string    `json:"a"`
+		AE time.Time `json:"ae"`
+		R  string    `json:"r"`
+		RE time.Time `json:"re"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return paybridge.Credentials{}, err
+	}
+	return paybridge.Credentials{AccessToken: v.A, AccessExpires: v.AE, RefreshToken: v.R, RefreshExpires: v.RE}, nil
+}
+
+// merchantAuth loads a merchant and its Clover credentials. Writes are
+// refused while the merchant must reauthorize.
+func (s *Service) merchantAuth(ctx context.Context, merchantID string, write bool) (*paybridge.Merchant, clover.Auth, error) {
+	m, err := s.Store.GetMerchant(ctx, merchantID)
+	if err != nil {
+		return nil, clover.Auth{}, err
+	}
+	if write && m.Status == paybridge.MerchantReauthorizationRequired {
+		return nil, clover.Auth{}, paybridge.Errorf(paybridge.EFORBIDDEN, "",
+			"the merchant must reconnect its Clover account before paybridge can move money").WithCode("merchant_reauthorization_required")
+	}
+	sealed, err := s.Store.MerchantCredentials(ctx, merchantID)
+	if err != nil {
+		return nil, clover.Auth{}, err
+	}
+	creds, err := OpenCredentials(s.Sealer, merchantID, sealed)
+	if err != nil {
+		return nil, clover.Auth{}, fmt.Errorf("open credentials of %s: %w", merchantID, err)
+	}
+	return m, clover.Auth{MerchantID: m.CloverMerchantID, AccessToken: creds.AccessToken}, nil
+}
+
+// reauthorize marks a merchant whose Clover token was refused (DESIGN.md
+// §4: a dead key leads to reauthorization, never a crash or a retry loop).
+func (s *Service) reauthorize(ctx context.Context, merchantID string) {
+	if err := s.Store.SetMerchantStatus(ctx, merchantID, paybridge.MerchantReauthorizationRequired); err != nil {
+		s.Logger.Error("mark merchant reauthorization_required", "merchant_id", merchantID, "err", err)
+		return
+	}
+	s.Logger.Warn("Clover refused the merchant's token: reauthorization required", "merchant_id", merchantID)
+}
+
+// newKey returns a fresh UUIDv4 idempotency key.
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return formatUUIDv4(b)
+}
+
+// derivedKey returns a UUIDv4-shaped key derived from an object id and a
+// purpose, so a follow-up operation (creating an invoice's order, capturing
+// or voiding a payment) retried any number of times, by any process,
+// carries the same key to Clover.
+func derivedKey(id, purpose string) string {
+	sum := sha256.Sum256([]byte(id + "/" + purpose))
+	var b [16]byte
+	copy(b[:], sum[:16])
+	return formatUUIDv4(b)
+}
+
+func formatUUIDv4(b [16]byte) string {
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// externalRef is a charge's external_reference_id (Clover allows 12
+// characters): the tail of the paybridge id, enough to find it by eye.
+func externalRef(id string) string {
+	if len(id) > 12 {
+		return id[len(id)-12:]
+	}
+	return id
+}
+
+// cloverError turns a definite Clover refusal into a paybridge error for the
+// API: the message is Clover's buyer-safe text, the code Clover's code.
+func cloverError(param string, err error) error {
+	var ce *clover.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	code := ce.Code
+	if code == "" {
+		code = "clover_error"
+	}
+	msg := ce.Message
+	if msg == "" {
+		msg = "Clover refused the request."
+	}
+	kind := paybridge.EINVALID
+	switch {
+	case clover.IsDecline(err):
+		kind = paybridge.EDECLINED
+	case ce.Status == 404:
+		kind = paybridge.ENOTFOUND
+	case ce.Status == 409:
+		kind = paybridge.ECONFLICT
+	case ce.Status == 429:
+		kind = paybridge.ERATELIMIT
+	case ce.Status >= 500:
+		kind = paybridge.EUNAVAILABLE
+	}
+	return paybridge.Errorf(kind, param, "%s", msg).WithCode(code)
+}
+
+// unavailable is the answer when Clover gave no definite answer to a call
+// that is safe to repeat.
+func unavailable(what string) error {
+	return paybridge.Errorf(paybridge.EUNAVAILABLE, "", "Clover did not answer while %s; retrying is safe", what).WithCode("clover_unavailable")
+}
