@@ -1,0 +1,223 @@
+package governor
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/paybridge/paybridge/clover"
+)
+
+// sweepEvery is how often Acquire forgets idle token and app state, so a
+// service that sees many merchants over months does not grow without bound.
+const sweepEvery = time.Minute
+
+// Local is the in-process clover.Governor: one instance's view of Clover's
+// budget, per token and per app. Each of those has a strict sliding-window
+// rate limit (no more than N calls start in any one second) and a limit on
+// calls in flight.
+//
+// Waiters queue FIFO per token and wait until their context ends. Tokens
+// whose heads wait only for the shared app budget take it in round-robin
+// order, so a merchant with a hundred queued calls cannot starve one with a
+// single call; a token held back by its own budget never holds back another.
+//
+// All state sits behind one mutex; an Acquire that need not wait takes it
+// once and starts no goroutine. Timers wake the queue when rate capacity
+// returns. Time comes from the runtime's monotonic clock rather than an
+// injectable Now, because waiting needs timers that agree with the clock;
+// tests use testing/synctest.
+type Local struct {
+	// Logger receives debug records about waits that end with the context.
+	// Keys carry token fingerprints only. Defaults to discarding.
+	Logger *slog.Logger
+
+	// OnWait, if set, is called after every successful Acquire with how
+	// long it waited (zero when it did not), for a wait metric. It runs on
+	// the caller's goroutine with no lock held.
+	OnWait func(key clover.BudgetKey, waited time.Duration)
+
+	mu        sync.Mutex
+	budget    clover.Budget
+	epoch     time.Time
+	apps      map[string]*appState
+	tokens    map[tokenKey]*tokenState
+	overrides map[string]limits
+	lastSweep time.Duration
+}
+
+var _ clover.Governor = (*Local)(nil)
+
+// NewLocal returns a governor spending budget b for every app and token.
+// Fields of b that are zero (or invalid) take clover.DefaultBudget's value;
+// an RPS of +Inf means no rate limit.
+func NewLocal(b clover.Budget) *Local {
+	return &Local{
+		Logger:    slog.New(slog.DiscardHandler),
+		budget:    normalize(b),
+		epoch:     time.Now(),
+		apps:      make(map[string]*appState),
+		tokens:    make(map[tokenKey]*tokenState),
+		overrides: make(map[string]limits),
+	}
+}
+
+// SetTokenBudget overrides the per-token budget of one token (its
+// fingerprint, as in clover.BudgetKey.Token), because tokens made by hand in
+// the merchant dashboard get less than documented and Clover raises limits on
+// request (CLOVER.md §12). A zero or negative value keeps the default for
+// that field, so SetTokenBudget(token, 0, 0) removes the override. It takes
+// effect at once, for calls already waiting too; starts already made still
+// count against the new rate.
+func (l *Local) SetTokenBudget(token string, rps float64, concurrent int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o := limits{rps: rps, conc: concurrent}
+	if !(o.rps > 0) {
+		o.rps = 0
+	}
+	if o.conc < 0 {
+		o.conc = 0
+	}
+	if o == (limits{}) {
+		delete(l.overrides, token)
+	} else {
+		l.overrides[token] = o
+	}
+	now := l.now()
+	for k, ts := range l.tokens {
+		if k.token != token {
+			continue
+		}
+		rps, conc := l.tokenLimits(token)
+		ts.rate = ts.rate.resized(newWindow(rps))
+		ts.conc = conc
+		l.dispatch(ts.app, now)
+	}
+}
+
+// Acquire waits until a call for key may start within the token's and the
+// app's budget, then returns a release func that frees the call's
+// concurrency slot (calling it again does nothing). If ctx ends first it
+// returns ctx's error, having spent nothing: no rate, no slot, no place that
+// a later waiter would have to wait behind.
+func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	now := l.now()
+	if now-l.lastSweep >= sweepEvery {
+		l.sweep(now)
+	}
+	ts := l.token(key)
+	as := ts.app
+	if as.waiting > 0 {
+		// Earlier waiters of other tokens go first if capacity has
+		// just returned and their timer has not fired yet.
+		l.dispatch(as, now)
+	}
+	if ts.head == nil {
+		if ok, _ := ts.canStart(now); ok {
+			ts.start(now)
+			l.mu.Unlock()
+			if l.OnWait != nil {
+				l.OnWait(key, 0)
+			}
+			return l.releaser(ts), nil
+		}
+	}
+	w := &waiter{ready: make(chan struct{}), since: now}
+	ts.push(w)
+	as.waiting++
+	if !ts.inRotation {
+		ts.inRotation = true
+		as.rotation = append(as.rotation, ts)
+	}
+	l.dispatch(as, now) // arms the timer if rate is what blocks
+	l.mu.Unlock()
+
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+		l.mu.Lock()
+		if !w.granted {
+			ts.remove(w)
+			as.waiting--
+			l.dispatch(as, l.now())
+			l.mu.Unlock()
+			l.Logger.DebugContext(ctx, "clover budget wait ended by context",
+				slog.String("app", key.App), slog.String("token", key.Token),
+				slog.Duration("waited", l.now()-w.since))
+			return nil, ctx.Err()
+		}
+		// Admitted at the moment ctx ended: the slot is ours, and
+		// the caller's call will see ctx's end itself.
+		l.mu.Unlock()
+	}
+	if l.OnWait != nil {
+		l.OnWait(key, w.at-w.since)
+	}
+	return l.releaser(ts), nil
+}
+
+// releaser returns the release func for one started call of ts.
+func (l *Local) releaser(ts *tokenState) func() {
+	done := false
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if done {
+			return
+		}
+		done = true
+		ts.inflight--
+		ts.app.inflight--
+		if ts.app.waiting > 0 {
+			l.dispatch(ts.app, l.now())
+		}
+	}
+}
+
+// token returns key's state, creating it and its app's state if needed.
+// l.mu must be held.
+func (l *Local) token(key clover.BudgetKey) *tokenState {
+	k := tokenKey{app: key.App, token: key.Token}
+	if ts, ok := l.tokens[k]; ok {
+		return ts
+	}
+	as, ok := l.apps[key.App]
+	if !ok {
+		as = &appState{
+			name: key.App,
+			rate: newWindow(l.budget.AppRPS),
+			conc: l.budget.AppConcurrent,
+		}
+		l.apps[key.App] = as
+	}
+	rps, conc := l.tokenLimits(key.Token)
+	ts := &tokenState{key: k, app: as, rate: newWindow(rps), conc: conc}
+	as.tokens++
+	l.tokens[k] = ts
+	return ts
+}
+
+// tokenLimits resolves a token's budget: its override where set, else the
+// Local's. l.mu must be held.
+func (l *Local) tokenLimits(token string) (rps float64, conc int) {
+	rps, conc = l.budget.TokenRPS, l.budget.TokenConcurrent
+	if o, ok := l.overrides[token]; ok {
+		if o.rps > 0 {
+			rps = o.rps
+		}
+		if o.conc > 0 {
+			conc = o.conc
+		}
+	}
+	return rps, conc
+}
+
+// now is the time on the governor's monotonic clock. Whoever records a
+// start reads it with l.mu held, so starts are recorded in time order.
+func (l *Local) now() time.Duration { return time.Since(l.epoch) }

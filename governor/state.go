@@ -1,0 +1,135 @@
+package governor
+
+import (
+	"time"
+
+	"github.com/paybridge/paybridge/clover"
+)
+
+// tokenKey names one token's state. The app is part of the key because
+// Clover counts a token's budget for the app that holds it.
+type tokenKey struct {
+	app, token string
+}
+
+// appState is one app's shared budget and the tokens queueing for it.
+type appState struct {
+	name     string
+	rate     window
+	conc     int
+	inflight int
+	waiting  int // waiters across all of the app's tokens
+	tokens   int // token states that point here, for garbage collection
+
+	// rotation holds the tokens that have waiters, in round-robin order:
+	// the shared app budget goes to their heads in turn, so one busy token
+	// cannot starve the others. A token leaves lazily, when dispatch finds
+	// its queue empty.
+	rotation []*tokenState
+
+	timer   *time.Timer   // wakes dispatch when rate capacity returns
+	timerAt time.Duration // when timer fires, if armed
+	armed   bool
+}
+
+// tokenState is one token's budget and its FIFO queue of waiters.
+type tokenState struct {
+	key        tokenKey
+	app        *appState
+	rate       window
+	conc       int
+	inflight   int
+	head, tail *waiter
+	inRotation bool
+}
+
+// waiter is one blocked Acquire. Its fields after prev/next are written
+// under Local.mu; ready is closed once granted is set.
+type waiter struct {
+	prev, next *waiter
+	ready      chan struct{}
+	granted    bool
+	since, at  time.Duration // when it queued and when it was admitted
+}
+
+func (ts *tokenState) push(w *waiter) {
+	w.prev = ts.tail
+	if ts.tail == nil {
+		ts.head = w
+	} else {
+		ts.tail.next = w
+	}
+	ts.tail = w
+}
+
+func (ts *tokenState) remove(w *waiter) {
+	if w.prev == nil {
+		ts.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		ts.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next = nil, nil
+}
+
+// canStart reports whether a call for ts may start at now without exceeding
+// the token's or the app's budget, and if not, when rate capacity returns
+// (0 when only a release can help).
+func (ts *tokenState) canStart(now time.Duration) (ok bool, retryAt time.Duration) {
+	as := ts.app
+	if ts.inflight >= ts.conc || as.inflight >= as.conc {
+		return false, 0
+	}
+	at := max(ts.rate.allowedAt(), as.rate.allowedAt())
+	if at > now {
+		return false, at
+	}
+	return true, 0
+}
+
+// start spends one call of ts's and its app's budget.
+func (ts *tokenState) start(now time.Duration) {
+	ts.inflight++
+	ts.app.inflight++
+	ts.rate.record(now)
+	ts.app.rate.record(now)
+}
+
+// idle reports whether forgetting ts changes nothing: no calls in flight,
+// nobody waiting and no start that still counts against its rate.
+func (ts *tokenState) idle(now time.Duration) bool {
+	return ts.inflight == 0 && ts.head == nil && ts.rate.idle(now)
+}
+
+func (as *appState) idle(now time.Duration) bool {
+	return as.tokens == 0 && as.inflight == 0 && as.waiting == 0 && as.rate.idle(now)
+}
+
+// limits is a per-token budget set by SetTokenBudget; zero fields fall back
+// to the Local's budget.
+type limits struct {
+	rps  float64
+	conc int
+}
+
+// normalize fills the unset or invalid fields of b from clover.DefaultBudget.
+func normalize(b clover.Budget) clover.Budget {
+	d := clover.DefaultBudget
+	if !(b.TokenRPS > 0) {
+		b.TokenRPS = d.TokenRPS
+	}
+	if b.TokenConcurrent <= 0 {
+		b.TokenConcurrent = d.TokenConcurrent
+	}
+	if !(b.AppRPS > 0) {
+		b.AppRPS = d.AppRPS
+	}
+	if b.AppConcurrent <= 0 {
+		b.AppConcurrent = d.AppConcurrent
+	}
+	return b
+}
