@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/billing"
+)
+
+// V1 serves the /v1 resources of DESIGN.md §5 over the billing service. It
+// expects to run behind Authenticate (claims in the context) and the
+// idempotency middleware; Routes registers its handlers.
+type V1 struct {
+	Service *billing.Service
+	Store   paybridge.Store // audit log
+	Logger  *slog.Logger
+}
+
+// Routes registers every /v1 resource route on mux.
+func (v *V1) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/customers", v.createCustomer)
+	mux.HandleFunc("GET /v1/customers", v.listCustomers)
+	mux.HandleFunc("GET /v1/customers/{id}", v.getCustomer)
+	mux.HandleFunc("POST /v1/customers/{id}", v.updateCustomer)
+
+	mux.HandleFunc("POST /v1/invoices", v.createInvoice)
+	mux.HandleFunc("GET /v1/invoices", v.listInvoices)
+	mux.HandleFunc("GET /v1/invoices/{id}", v.getInvoice)
+	mux.HandleFunc("POST /v1/invoices/{id}/void", v.voidInvoice)
+	mux.HandleFunc("POST /v1/invoices/{id}/payments", v.payInvoice)
+	mux.HandleFunc("POST /v1/invoices/{id}/returns", v.createReturn)
+	mux.HandleFunc("GET /v1/invoices/{id}/returns", v.listReturns)
+
+	mux.HandleFunc("POST /v1/payments", v.createPayment)
+	mux.HandleFunc("GET /v1/payments", v.listPayments)
+	mux.HandleFunc("GET /v1/payments/{id}", v.getPayment)
+	mux.HandleFunc("POST /v1/payments/{id}/capture", v.capturePayment)
+	mux.HandleFunc("POST /v1/payments/{id}/void", v.voidPayment)
+
+	mux.HandleFunc("POST /v1/refunds", v.createRefund)
+	mux.HandleFunc("GET /v1/refunds", v.listRefunds)
+	mux.HandleFunc("GET /v1/refunds/{id}", v.getRefund)
+
+	mux.HandleFunc("GET /v1/audit-log", v.listAudit)
+}
+
+// caller is the billing.Caller of an authenticated request.
+func caller(r *http.Request) billing.Caller {
+	c := billing.Caller{RequestID: RequestIDFrom(r.Context()), ClientIP: clientIP(r)}
+	if cl, ok := ClaimsFrom(r.Context()); ok {
+		c.MerchantID, c.Actor = cl.MerchantID, "api:"+cl.ID
+	}
+	return c
+}
+
+// clientIP is the peer address. paybridge does not trust X-Forwarded-For
+// from arbitrary clients; a deployment behind a proxy sets the peer right.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// listParams reads cursor and limit (1–100, default 20).
+func listParams(r *http.Request) (cursor string, limit int, err error) {
+	q := r.URL.Query()
+	limit = 20
+	if s := q.Get("limit"); s != "" {
+		n, perr := strconv.Atoi(s)
+		if perr != nil || n < 1 || n > 100 {
+			return "", 0, paybridge.Errorf(paybridge.EINVALID, "limit", "limit must be an integer between 1 and 100").WithCode("invalid_limit")
+		}
+		limit = n
+	}
+	return q.Get("cursor"), limit, nil
+}
+
+// audit records a money-moving API request: who, what, outcome, latency.
+// A failure to audit is logged, never turned into a failed payment.
+func (v *V1) audit(r *http.Request, objectID string, status int, err error, start time.Time) {
+	c := caller(r)
+	outcome := strconv.Itoa(status)
+	if code := paybridge.ErrorCode(err); code != "" {
+		outcome += " " + code
+	}
+	e := &paybridge.AuditEntry{
+		ID: paybridge.NewID(paybridge.PrefixAudit), MerchantID: c.MerchantID, Actor: c.Actor,
+		Action: "api " + r.Method + " " + r.Pattern[len(r.Method)+1:], ObjectID: objectID, Outcome: outcome,
+		LatencyMS: time.Since(start).Milliseconds(), RequestID: c.RequestID,
+		IdempotencyKey: r.Header.Get("Idempotency-Key"), CreatedAt: time.Now().UTC(),
+	}
+	if aerr := v.Store.AppendAudit(r.Context(), e); aerr != nil {
+		v.Logger.Error("append audit entry", "request_id", c.RequestID, "err", aerr)
+	}
+}
+
+func (v *V1) listAudit(w http.ResponseWriter, r *http.Request) {
+	cursor, limit, err := listParams(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	entries, next, err := v.Store.ListAudit(r.Context(), caller(r).MerchantID,
+		paybridge.AuditFilter{ObjectID: r.URL.Query().Get("object_id"), Cursor: cursor, Limit: limit})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, NewList(entries, next))
+}

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/billing"
+)
+
+// respondPayment answers a money-moving payment request and audits it. A
+// refused payment is still a recorded payment: the problem carries its id
+// (payment_id) so the CRM can show or retry it.
+func (v *V1) respondPayment(w http.ResponseWriter, r *http.Request, p *paybridge.Payment, err error, start time.Time) {
+	id := ""
+	if p != nil {
+		id = p.ID
+	}
+	if err != nil {
+		v.audit(r, id, StatusOf(err), err, start)
+		if p != nil {
+			WriteErrorWith(w, r, err, map[string]any{"payment_id": p.ID, "payment_status": p.Status})
+			return
+		}
+		WriteError(w, r, err)
+		return
+	}
+	v.audit(r, id, http.StatusCreated, nil, start)
+	WriteJSON(w, r, http.StatusCreated, p)
+}
+
+func (v *V1) createPayment(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var in billing.PaymentInput
+	if err := Decode(w, r, &in); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	p, err := v.Service.CreatePayment(r.Context(), caller(r), in)
+	v.respondPayment(w, r, p, err, start)
+}
+
+func (v *V1) getPayment(w http.ResponseWriter, r *http.Request) {
+	p, err := v.Service.GetPayment(r.Context(), caller(r), r.PathValue("id"))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, p)
+}
+
+func (v *V1) listPayments(w http.ResponseWriter, r *http.Request) {
+	cursor, limit, err := listParams(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	list, next, err := v.Service.ListPayments(r.Context(), caller(r), paybridge.PaymentFilter{
+		InvoiceID: q.Get("invoice_id"), Status: paybridge.PaymentStatus(q.Get("status")), Cursor: cursor, Limit: limit,
+	})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, NewList(list, next))
+}
+
+func (v *V1) capturePayment(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var in billing.CaptureInput
+	if err := DecodeOptional(w, r, &in); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	p, err := v.Service.CapturePayment(r.Context(), caller(r), r.PathValue("id"), in)
+	v.respondFollowUp(w, r, p, err, start)
+}
+
+func (v *V1) voidPayment(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if err := DecodeOptional(w, r, &struct{}{}); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	p, err := v.Service.VoidPayment(r.Context(), caller(r), r.PathValue("id"))
+	v.respondFollowUp(w, r, p, err, start)
+}
+
+// respondFollowUp answers capture and void: 200 with the payment.
+func (v *V1) respondFollowUp(w http.ResponseWriter, r *http.Request, p *paybridge.Payment, err error, start time.Time) {
+	if err != nil {
+		v.audit(r, r.PathValue("id"), StatusOf(err), err, start)
+		WriteError(w, r, err)
+		return
+	}
+	v.audit(r, p.ID, http.StatusOK, nil, start)
+	WriteJSON(w, r, http.StatusOK, p)
+}
