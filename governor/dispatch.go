@@ -5,9 +5,11 @@ import "time"
 // dispatch admits every waiter of as's tokens that may start at now, and
 // arms as's timer for when rate capacity next returns to a blocked head.
 // Only heads of token queues are admitted (FIFO per token). The app budget
-// goes to tokens in round-robin order: a token that gets a call started
-// moves to the back of the rotation; one held back by its own budget keeps
-// its place and does not hold back the others. l.mu must be held.
+// goes to tokens in round-robin order: each token visited, served or not,
+// moves to the back of the rotation, so the next unit of app budget goes to
+// the token after the last one visited, and a token held back by its own
+// budget is skipped without holding back the others. Each pass admits at
+// most one call per token. l.mu must be held.
 //
 // Invariant on return: no waiting head could start at now.
 func (l *Local) dispatch(as *appState, now time.Duration) {

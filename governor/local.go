@@ -27,10 +27,12 @@ const sweepEvery = time.Minute
 // once and starts no goroutine. Timers wake the queue when rate capacity
 // returns. Time comes from the runtime's monotonic clock rather than an
 // injectable Now, because waiting needs timers that agree with the clock;
-// tests use testing/synctest.
+// tests use testing/synctest. Create it with NewLocal; the zero value is not
+// ready.
 type Local struct {
 	// Logger receives debug records about waits that end with the context.
-	// Keys carry token fingerprints only. Defaults to discarding.
+	// Keys carry token fingerprints only. Defaults to discarding; nil
+	// discards too.
 	Logger *slog.Logger
 
 	// OnWait, if set, is called after every successful Acquire with how
@@ -147,9 +149,11 @@ func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), erro
 			as.waiting--
 			l.dispatch(as, l.now())
 			l.mu.Unlock()
-			l.Logger.DebugContext(ctx, "clover budget wait ended by context",
-				slog.String("app", key.App), slog.String("token", key.Token),
-				slog.Duration("waited", l.now()-w.since))
+			if l.Logger != nil {
+				l.Logger.DebugContext(ctx, "clover budget wait ended by context",
+					slog.String("app", key.App), slog.String("token", key.Token),
+					slog.Duration("waited", l.now()-w.since))
+			}
 			return nil, ctx.Err()
 		}
 		// Admitted at the moment ctx ended: the slot is ours, and
