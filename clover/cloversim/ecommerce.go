@@ -23,9 +23,9 @@ type ecomState struct {
 	refundOrder map[string][]string    // merchant id → refund ids, oldest first
 	started     int64                  // ms; PAKMS keys' createdTime
 
-	// gate, when set (tests only, before serving), runs inside the pipeline
-	// after a request is admitted by the rate limiter and before faults: a
-	// test can hold requests in flight with it.
+	// gate, when set (tests only, before serving), runs in the pipeline just
+	// before the handler (after rate limits, faults and the idempotency
+	// check): a test can hold requests in flight with it.
 	gate func(r *http.Request)
 }
 

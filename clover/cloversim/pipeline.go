@@ -48,9 +48,6 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 			return
 		}
 		defer release()
-		if gate := s.ecom.gate; gate != nil {
-			gate(r)
-		}
 
 		f := s.drawFault()
 		if f.rateLimit {
@@ -73,12 +70,18 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		c := &call{M: m, Grant: g, Token: token, Key: r.Header.Get("idempotency-key")}
 
+		run := func() (int, []byte) {
+			if gate := s.ecom.gate; gate != nil {
+				gate(r)
+			}
+			return render(h(r, c))
+		}
 		var status int
 		var out []byte
 		if r.Method == http.MethodPost && c.Key != "" {
-			status, out = s.idempotent(m.ID, c.Key, requestHash(r, body), func() (int, []byte) { return render(h(r, c)) })
+			status, out = s.idempotent(m.ID, c.Key, requestHash(r, body), run)
 		} else {
-			status, out = render(h(r, c))
+			status, out = run()
 		}
 
 		if f.timeoutAfterCommit && r.Method != http.MethodGet {
