@@ -1,0 +1,76 @@
+package httpapi
+
+// ContainsCardNumber reports whether s holds something that looks like a
+// primary account number: 13 to 19 digits, possibly in groups separated by
+// single spaces or dashes, passing the Luhn check. Groups are tried as
+// windows (so "4242 4242 4242 4242 123" is caught), but an unbroken run of
+// more than 19 digits is not searched inside, which keeps long numeric
+// references from matching by chance. 12-digit references and amounts are
+// too short to match.
+func ContainsCardNumber(s string) bool {
+	var digits []byte
+	var groups []int // digit count of each group of the current run
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			i++
+			continue
+		}
+		digits, groups = digits[:0], groups[:0]
+		for {
+			start := len(digits)
+			for i < len(s) && isDigit(s[i]) {
+				digits = append(digits, s[i])
+				i++
+			}
+			groups = append(groups, len(digits)-start)
+			if i+1 < len(s) && (s[i] == ' ' || s[i] == '-') && isDigit(s[i+1]) {
+				i++
+				continue
+			}
+			break
+		}
+		if runHasCard(digits, groups) {
+			return true
+		}
+	}
+	return false
+}
+
+// runHasCard tries every window of whole groups holding 13–19 digits.
+func runHasCard(digits []byte, groups []int) bool {
+	off := 0
+	for a := range groups {
+		n := 0
+		for b := a; b < len(groups); b++ {
+			n += groups[b]
+			if n > 19 {
+				break
+			}
+			if n >= 13 && luhn(digits[off:off+n]) {
+				return true
+			}
+		}
+		off += groups[a]
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// luhn reports whether the ASCII digits d pass the Luhn (mod 10) check.
+func luhn(d []byte) bool {
+	sum := 0
+	double := false
+	for i := len(d) - 1; i >= 0; i-- {
+		v := int(d[i] - '0')
+		if double {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+		double = !double
+	}
+	return sum%10 == 0
+}

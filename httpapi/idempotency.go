@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/paybridge/paybridge"
+)
+
+// IdempotencyStore is the part of paybridge.Store the Idempotency
+// middleware needs (see paybridge.Store for each method's contract).
+type IdempotencyStore interface {
+	BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRecord) (*paybridge.IdempotencyRecord, error)
+	CompleteIdempotent(ctx context.Context, merchantID, key string, status int, body []byte) error
+	ReleaseIdempotent(ctx context.Context, merchantID, key string) error
+}
+
+// MaxIdempotencyKeyLen is the longest Idempotency-Key accepted.
+const MaxIdempotencyKeyLen = 255
+
+// Idempotency makes POSTs carrying an Idempotency-Key safe to retry
+// (DESIGN.md §5), scoped per merchant (it must run after Authenticate):
+//
+//   - same key, same request (SHA-256 of method, path and body), completed:
+//     the stored status and body are replayed with Idempotent-Replayed: true;
+//   - same key, different request: 422 idempotency_key_reused;
+//   - same key while the first request is still running: 409
+//     idempotency_in_flight;
+//   - a response with status < 500 is stored on completion; on ≥ 500 (or a
+//     panic) the key is released so the client can retry.
+//
+// Only the hash and the response are stored, never the request body, so a
+// request refused for raw card data leaves no card number behind. Requests
+// without the header, and methods other than POST, pass through. now may be
+// nil (time.Now).
+func Idempotency(store IdempotencyStore, now func() time.Time) func(http.Handler) http.Handler {
+	if now == nil {
+		now = time.Now
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key, present := r.Header["Idempotency-Key"]
+			if r.Method != http.MethodPost || !present {
+				next.ServeHTTP(w, r)
+				return
+			}
+			claims, ok := ClaimsFrom(r.Context())
+			if !ok {
+				WriteError(w, r, fmt.Errorf("httpapi: Idempotency used without Authenticate"))
+				return
+			}
+			if err := checkIdempotencyKey(key); err != nil {
+				WriteError(w, r, err)
+				return
+			}
+			body, err := readBody(w, r)
+			if err != nil {
+				WriteError(w, r, err)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			rec := &paybridge.IdempotencyRecord{
+				MerchantID:  claims.MerchantID,
+				Key:         key[0],
+				RequestHash: requestHash(r, body),
+				CreatedAt:   now().UTC(),
+			}
+			// The outcome must be recorded even if the client hangs up.
+			ctx := context.WithoutCancel(r.Context())
+			prev, err := store.BeginIdempotent(ctx, rec)
+			if err != nil {
+				WriteError(w, r, err)
+				return
+			}
+			if prev != nil {
+				replay(w, r, prev, rec.RequestHash)
+				return
+			}
+			run(ctx, w, r, next, store, rec)
+		})
+	}
+}
+
+func checkIdempotencyKey(vals []string) error {
+	if len(vals) != 1 {
+		return &paybridge.Error{Kind: paybridge.EINVALID, Code: "invalid_idempotency_key", Param: "Idempotency-Key",
+			Message: "Send exactly one Idempotency-Key header."}
+	}
+	k := vals[0]
+	if k == "" || len(k) > MaxIdempotencyKeyLen {
+		return &paybridge.Error{Kind: paybridge.EINVALID, Code: "invalid_idempotency_key", Param: "Idempotency-Key",
+			Message: fmt.Sprintf("Idempotency-Key must be 1 to %d printable ASCII characters.", MaxIdempotencyKeyLen)}
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return &paybridge.Error{Kind: paybridge.EINVALID, Code: "invalid_idempotency_key", Param: "Idempotency-Key",
+				Message: fmt.Sprintf("Idempotency-Key must be 1 to %d printable ASCII characters.", MaxIdempotencyKeyLen)}
+		}
+	}
+	if ContainsCardNumber(k) {
+		return rawCardError("Idempotency-Key")
+	}
+	return nil
+}
+
+// requestHash binds a key to one request: method, path (with query) and body.
+func requestHash(r *http.Request, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n", r.Method, r.URL.RequestURI())
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func replay(w http.ResponseWriter, r *http.Request, prev *paybridge.IdempotencyRecord, hash string) {
+	switch {
+	case prev.RequestHash != hash:
+		WriteError(w, r, &paybridge.Error{Kind: paybridge.EUNPROCESSABLE, Code: "idempotency_key_reused", Param: "Idempotency-Key",
+			Message: "This Idempotency-Key was already used with a different request; use a new key for a new request."})
+	case !prev.Completed:
+		WriteError(w, r, &paybridge.Error{Kind: paybridge.ECONFLICT, Code: "idempotency_in_flight", Param: "Idempotency-Key",
+			Message: "A request with this Idempotency-Key is still being processed; retry later."})
+	default:
+		h := w.Header()
+		ct := "application/json"
+		if prev.Status >= 400 {
+			ct = ProblemContentType
+		}
+		h.Set("Content-Type", ct)
+		h.Set("Content-Length", strconv.Itoa(len(prev.Body)))
+		h.Set("Idempotent-Replayed", "true")
+		w.WriteHeader(prev.Status)
+		_, _ = w.Write(prev.Body)
+	}
+}
+
+// run serves the first request for a key, capturing its response, and
+// stores or releases the key when the handler returns (or panics).
+func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.Handler, store IdempotencyStore, rec *paybridge.IdempotencyRecord) {
+	cw := &captureWriter{ResponseWriter: w}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// A panic: release so the client may retry, then let Recover answer.
+		if err := store.ReleaseIdempotent(ctx, rec.MerchantID, rec.Key); err != nil {
+			loggerFrom(ctx).ErrorContext(ctx, "idempotency release failed", "request_id", RequestIDFrom(ctx), "error", err.Error())
+		}
+	}()
+	next.ServeHTTP(cw, r)
+	done = true
+	status := cw.statusCode()
+	var err error
+	if status >= 500 {
+		err = store.ReleaseIdempotent(ctx, rec.MerchantID, rec.Key)
+	} else {
+		err = store.CompleteIdempotent(ctx, rec.MerchantID, rec.Key, status, cw.body.Bytes())
+	}
+	if err != nil {
+		// The response is already sent; a failure here means a retry may
+		// see 409 until the key expires, so it must be loud in the logs.
+		loggerFrom(ctx).ErrorContext(ctx, "idempotency record failed", "request_id", RequestIDFrom(ctx), "status", status, "error", err.Error())
+	}
+}
+
+// captureWriter passes a response through while keeping a copy of its
+// status and body for the idempotency record.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	c.body.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *captureWriter) statusCode() int {
+	if c.status == 0 {
+		return http.StatusOK
+	}
+	return c.status
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

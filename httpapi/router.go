@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/apikey"
+)
+
+// Router is the /v1 API's http.Handler: a ServeMux whose routes get the
+// whole stack in the right order. Around every request: request id, access
+// log and metrics, panic recovery, security headers and a raw-card check of
+// the URL. Around routes registered with Handle: authentication and
+// Idempotency-Key handling. Set the exported fields before registering
+// routes; NewRouter fills the defaults.
+type Router struct {
+	Logger      *slog.Logger
+	Metrics     *Metrics // nil: no metrics
+	Keyring     *apikey.Keyring
+	Revoked     RevokedFunc // nil: no revocation check
+	Idempotency IdempotencyStore
+	Now         func() time.Time
+
+	mux     *http.ServeMux
+	once    sync.Once
+	handler http.Handler
+}
+
+// NewRouter returns a Router authenticating with kr and keeping idempotency
+// keys in store, logging JSON to stderr, serving the OpenAPI spec at
+// GET /openapi.yaml and answering unknown routes with a 404 problem.
+func NewRouter(kr *apikey.Keyring, store IdempotencyStore) *Router {
+	rt := &Router{
+		Logger:      slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		Keyring:     kr,
+		Idempotency: store,
+		Now:         time.Now,
+		mux:         http.NewServeMux(),
+	}
+	rt.HandlePublic("GET /openapi.yaml", SpecHandler())
+	rt.HandlePublic("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, &paybridge.Error{Kind: paybridge.ENOTFOUND, Code: "route_not_found",
+			Message: "No such endpoint; see /openapi.yaml."})
+	}))
+	return rt
+}
+
+// Handle registers an authenticated route (pattern as for http.ServeMux,
+// e.g. "POST /v1/customers"). Its POSTs honour Idempotency-Key.
+func (rt *Router) Handle(pattern string, h http.Handler) {
+	h = Idempotency(rt.Idempotency, rt.Now)(h)
+	h = Authenticate(rt.Keyring, rt.Revoked)(h)
+	rt.HandlePublic(pattern, h)
+}
+
+// HandleFunc is Handle for a function.
+func (rt *Router) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	rt.Handle(pattern, http.HandlerFunc(f))
+}
+
+// HandlePublic registers a route without authentication (health checks,
+// the spec, metrics, webhooks that carry their own signatures).
+func (rt *Router) HandlePublic(pattern string, h http.Handler) {
+	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ri := infoFrom(r.Context()); ri != nil {
+			ri.pattern = pattern
+		}
+		h.ServeHTTP(w, r)
+	}))
+}
+
+// ServeHTTP serves a request through the full middleware stack.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt.once.Do(func() {
+		var h http.Handler = rt.mux
+		h = rejectCardInURL(h)
+		h = SecurityHeaders(h)
+		h = Recover(rt.Logger)(h)
+		h = AccessLog(rt.Logger, rt.Metrics)(h)
+		h = RequestID(rt.Logger)(h)
+		rt.handler = h
+	})
+	rt.handler.ServeHTTP(w, r)
+}
+
+// rejectCardInURL refuses a card number in the path or query string before
+// routing, so it reaches no handler (and the log records only the pattern).
+func rejectCardInURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := url.QueryUnescape(r.URL.RawQuery)
+		if err != nil {
+			q = r.URL.RawQuery
+		}
+		switch {
+		case ContainsCardNumber(r.URL.Path):
+			WriteError(w, r, rawCardError("path"))
+		case ContainsCardNumber(q):
+			WriteError(w, r, rawCardError("query"))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
