@@ -22,6 +22,8 @@ const sweepEvery = time.Minute
 // whose heads wait only for the shared app budget take it in round-robin
 // order, so a merchant with a hundred queued calls cannot starve one with a
 // single call; a token held back by its own budget never holds back another.
+// The rotation is per token, not per clover.BudgetKey.Merchant: Clover
+// budgets tokens, and a merchant normally has one token per app.
 //
 // All state sits behind one mutex; an Acquire that need not wait takes it
 // once and starts no goroutine. Timers wake the queue when rate capacity

@@ -10,6 +10,9 @@ import (
 // budget) cannot cost megabytes per token.
 const maxLog = 256
 
+// maxSpan is the longest window kept: one start a day.
+const maxSpan = 24 * time.Hour
+
 // never is a start time so far in the past that it never limits anything,
 // yet far enough from math.MinInt64 that adding a span cannot overflow.
 const never = time.Duration(math.MinInt64 / 4)
@@ -38,7 +41,10 @@ func newWindow(rps float64) window {
 	case math.IsInf(rps, 1) || rps >= float64(math.MaxInt32)*maxLog:
 		return window{}
 	case rps < 1:
-		return newRing(1, time.Duration(math.Ceil(float64(time.Second)/rps)))
+		// Below one a day is treated as one a day, so the span fits a
+		// Duration.
+		span := math.Min(math.Ceil(float64(time.Second)/rps), float64(maxSpan))
+		return newRing(1, time.Duration(span))
 	}
 	n := int(rps)
 	m := (n + maxLog - 1) / maxLog // spans per second

@@ -23,6 +23,7 @@ func TestNewWindowShape(t *testing.T) {
 		{rps: 256, k: 256, span: time.Second},
 		{rps: 1000, k: 250, span: 250 * time.Millisecond},
 		{rps: 257, k: 128, span: 500 * time.Millisecond},
+		{rps: 1e-12, k: 1, span: maxSpan},
 		{rps: math.Inf(1), k: 0, span: 0},
 	}
 	for _, tt := range tests {
