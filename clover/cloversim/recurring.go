@@ -40,12 +40,10 @@ func recBad(format string, args ...any) *apiError {
 	return errf(http.StatusBadRequest, "invalid_request_error", "invalid_request", format, args...)
 }
 
-func recDecode(r *http.Request, v any) *apiError {
-	if err := extDecode(r, v); err != nil {
-		return recBad("%s", err.Error())
-	}
-	return nil
-}
+// recDecode reads a recurring or checkout body like the ecommerce surfaces
+// do: unknown fields pass (Clover's bodies carry many we do not model),
+// wrong types do not.
+func recDecode(r *http.Request, v any) *apiError { return decode(r, v) }
 
 // recTaxRatesLocked checks that every tax rate exists for m.
 func recTaxRatesLocked(m *merchant, ids []string) *apiError {
