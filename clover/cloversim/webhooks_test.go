@@ -135,8 +135,12 @@ type lockedBuf struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func TestWebhookQueueFullDropsWithoutBlocking(t *testing.T) {
 	t.Parallel()
@@ -171,8 +175,8 @@ func TestWebhookQueueFullDropsWithoutBlocking(t *testing.T) {
 	if !strings.Contains(logs.String(), "DROPPED") {
 		t.Error("a full queue did not log the drop")
 	}
-	_ = e.sim.Close() // aborts the stuck delivery
-	_ = e.sim.Close() // idempotent
+	_ = e.sim.Close()                                // aborts the stuck delivery
+	_ = e.sim.Close()                                // idempotent
 	e.sim.notify(e.mid, "O:AAAAAAAAAAAAA", "UPDATE") // after Close: dropped, no panic
 }
 
