@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is paybridge's configuration, from PAYBRIDGE_* environment
+// variables (DESIGN.md §2); `serve` flags override Addr and DataDir. With no
+// Clover app configured paybridge runs in sandbox mode.
+type Config struct {
+	Addr        string `env:"PAYBRIDGE_ADDR" envDefault:"127.0.0.1:8080"`
+	DataDir     string `env:"PAYBRIDGE_DATA_DIR" envDefault:"./paybridge-data"`
+	DatabaseURL string `env:"PAYBRIDGE_DATABASE_URL"` // postgres://… or a SQLite path; default <data dir>/paybridge.db
+	PublicURL   string `env:"PAYBRIDGE_PUBLIC_URL"`   // how browsers reach paybridge; default http://<addr>
+	// MasterKey (base64, 32 bytes) seals secrets at rest. Sandbox mode
+	// keeps one in <data dir>/master.key when unset.
+	MasterKey string `env:"PAYBRIDGE_MASTER_KEY"`
+	// KeyringPath holds the API-key signing keys (default <data dir>/keys.json).
+	KeyringPath string `env:"PAYBRIDGE_KEYRING_PATH"`
+	LogLevel    string `env:"PAYBRIDGE_LOG_LEVEL" envDefault:"info"`
+
+	Clover CloverConfig
+
+	// CloverTimeout bounds one HTTP attempt to Clover; a write whose answer
+	// does not come in time becomes an unknown outcome, reconciled later.
+	CloverTimeout time.Duration `env:"PAYBRIDGE_CLOVER_TIMEOUT" envDefault:"30s"`
+
+	// ReconcileInterval is how often unknown outcomes are retried.
+	ReconcileInterval time.Duration `env:"PAYBRIDGE_RECONCILE_INTERVAL" envDefault:"2s"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `env:"PAYBRIDGE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+}
+
+// CloverConfig selects the Clover environment and app. Every base URL can
+// be overridden (that is how tests point paybridge at a cloversim).
+type CloverConfig struct {
+	Environment  string `env:"PAYBRIDGE_CLOVER_ENVIRONMENT" envDefault:"sandbox"` // sandbox | production
+	Region       string `env:"PAYBRIDGE_CLOVER_REGION" envDefault:"na"`           // na | eu | la
+	AppID        string `env:"PAYBRIDGE_CLOVER_APP_ID"`
+	AppSecret    string `env:"PAYBRIDGE_CLOVER_APP_SECRET"`
+	EcommerceURL string `env:"PAYBRIDGE_CLOVER_ECOMMERCE_URL"`
+	TokenizerURL string `env:"PAYBRIDGE_CLOVER_TOKENIZER_URL"`
+	WebURL       string `env:"PAYBRIDGE_CLOVER_WEB_URL"`
+	APIURL       string `env:"PAYBRIDGE_CLOVER_API_URL"`
+	CheckoutURL  string `env:"PAYBRIDGE_CLOVER_CHECKOUT_URL"`
+}
+
+// String keeps the app secret and master key out of logs.
+func (c Config) String() string { return fmt.Sprintf("Config{Addr:%s DataDir:%s}", c.Addr, c.DataDir) }
+
+// Sandbox reports whether no Clover app is configured.
+func (c Config) Sandbox() bool { return c.Clover.AppID == "" }
+
+// loadConfig reads the environment through lookup (os.LookupEnv in main).
+func loadConfig(environ map[string]string) (Config, error) {
+	var c Config
+	err := env.ParseWithOptions(&c, env.Options{Environment: environ})
+	return c, err
+}

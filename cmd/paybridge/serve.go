@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/apikey"
+	"github.com/paybridge/paybridge/billing"
+	"github.com/paybridge/paybridge/clover"
+	"github.com/paybridge/paybridge/clover/cloversim"
+	"github.com/paybridge/paybridge/governor"
+	"github.com/paybridge/paybridge/httpapi"
+	"github.com/paybridge/paybridge/seal"
+	"github.com/paybridge/paybridge/store"
+)
+
+// Main is the running program: configuration in, every part wired, and
+// Run/Close around them, so tests run the real thing on random ports.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	Stdout io.Writer // the sandbox banner
+
+	DB       *store.DB
+	Keyring  *apikey.Keyring
+	Sealer   *seal.Sealer
+	Clover   *clover.Client
+	Service  *billing.Service
+	Metrics  *httpapi.Metrics
+	Sim      *cloversim.Sim // sandbox mode only
+	Sandbox  *SandboxInfo   // sandbox mode only
+	URL      string         // where the API listens, e.g. http://127.0.0.1:8080
+	listener net.Listener
+	server   *http.Server
+	simSrv   *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// Run opens everything and starts serving; it returns once listening.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	c := &m.Config
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return err
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "paybridge.db")
+	}
+	if c.KeyringPath == "" {
+		c.KeyringPath = filepath.Join(c.DataDir, "keys.json")
+	}
+	if m.DB, err = store.Open(ctx, c.DatabaseURL, store.Options{Logger: m.Logger, Migrate: true}); err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	if m.Keyring, err = apikey.LoadOrCreateKeyring(c.KeyringPath); err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	}
+	if m.Sealer, err = newSealer(c); err != nil {
+		return err
+	}
+	if m.listener, err = net.Listen("tcp", c.Addr); err != nil {
+		return err
+	}
+	m.URL = "http://" + m.listener.Addr().String()
+	if c.PublicURL == "" {
+		c.PublicURL = m.URL
+	}
+	m.Metrics = httpapi.NewMetrics()
+	urls, cloverCfg, err := m.cloverSetup(ctx)
+	if err != nil {
+		return err
+	}
+	gov := governor.NewLocal(clover.DefaultBudget)
+	gov.OnWait = func(_ clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(d) }
+	cloverCfg.URLs = urls
+	cloverCfg.Governor = gov
+	cloverCfg.HTTPClient = &http.Client{Timeout: max(c.CloverTimeout, 100*time.Millisecond)}
+	cloverCfg.Logger = m.Logger
+	cloverCfg.OnCall = func(ci clover.CallInfo) { m.Metrics.ObserveClover(ci.Path, ci.Status, ci.Duration) }
+	m.Clover = clover.New(cloverCfg)
+	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
+	m.Service.Logger = m.Logger
+	m.Service.OnPayment = func(s paybridge.PaymentStatus) { m.Metrics.ObservePayment(string(s)) }
+	if c.Sandbox() {
+		if err := m.bootstrapSandbox(ctx); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+	}
+
+	m.server = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("serve", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.Service.RunReconciler(bg, c.ReconcileInterval)
+	}()
+	m.Logger.Info("paybridge listening", "url", m.URL, "sandbox", c.Sandbox())
+	return nil
+}
+
+// Close stops serving (letting in-flight requests finish), then closes
+// everything Run opened. It is safe to call more than once.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), max(m.Config.ShutdownTimeout, time.Second))
+	defer cancel()
+	if m.server != nil {
+		_ = m.server.Shutdown(ctx)
+	} else if m.listener != nil {
+		_ = m.listener.Close()
+	}
+	m.wg.Wait()
+	if m.simSrv != nil {
+		_ = m.simSrv.Shutdown(ctx)
+	}
+	if m.Sim != nil {
+		_ = m.Sim.Close()
+	}
+	if m.DB != nil {
+		return m.DB.Close()
+	}
+	return nil
+}
+
+// newSealer builds the secrets sealer from the master key, which sandbox
+// mode creates in the data directory (mode 0600) when none is configured.
+func newSealer(c *Config) (*seal.Sealer, error) {
+	var key []byte
+	var err error
+	switch {
+	case c.MasterKey != "":
+		key, err = seal.ParseKey(c.MasterKey)
+	case c.Sandbox():
+		key, err = seal.LoadOrCreateKeyFile(filepath.Join(c.DataDir, "master.key"))
+	default:
+		return nil, errors.New("PAYBRIDGE_MASTER_KEY is required outside sandbox mode (32 bytes, base64)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return seal.New("k1", map[string][]byte{"k1": key})
+}
+
+// cloverSetup returns Clover's base URLs and app: configured ones, or in
+// sandbox mode an embedded cloversim on its own loopback port (its own
+// origin, so the card iframe really is cross-origin).
+func (m *Main) cloverSetup(ctx context.Context) (clover.URLs, clover.Config, error) {
+	cc := m.Config.Clover
+	if m.Config.Sandbox() {
+		return m.startSim(ctx)
+	}
+	urls, err := clover.BaseURLs(clover.Environment(cc.Environment), clover.Region(cc.Region))
+	if err != nil {
+		return urls, clover.Config{}, err
+	}
+	for _, o := range []struct {
+		dst *string
+		v   string
+	}{
+		{&urls.Ecommerce, cc.EcommerceURL}, {&urls.Tokenizer, cc.TokenizerURL}, {&urls.Web, cc.WebURL},
+		{&urls.API, cc.APIURL}, {&urls.Checkout, cc.CheckoutURL},
+	} {
+		if o.v != "" {
+			*o.dst = strings.TrimRight(o.v, "/")
+		}
+	}
+	return urls, clover.Config{AppID: cc.AppID, ClientID: cc.AppID, ClientSecret: cc.AppSecret}, nil
+}
+
+// handler is the whole HTTP surface: health, metrics, the spec, and /v1
+// behind authentication and idempotency.
+func (m *Main) handler() http.Handler {
+	v1 := http.NewServeMux()
+	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(v1)
+	api := httpapi.Authenticate(m.Keyring, nil)(httpapi.Idempotency(m.DB, time.Now)(v1))
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", api)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := m.DB.Ping(ctx); err != nil {
+			m.Logger.Error("readyz: database unreachable", "err", err)
+			httpapi.WriteJSON(w, r, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		httpapi.WriteJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", m.Metrics.Handler())
+	mux.Handle("GET /openapi.yaml", httpapi.SpecHandler())
+	return httpapi.RequestID(m.Logger)(httpapi.AccessLog(m.Logger, m.Metrics)(httpapi.Recover(m.Logger)(httpapi.SecurityHeaders(mux))))
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/paybridge/paybridge"
+)
+
+// moneyDelta is how an invoice's amounts change in one transition.
+type moneyDelta struct {
+	paid, tip, refunded, returned, reserved int64
+}
+
+func (d moneyDelta) zero() bool { return d == moneyDelta{} }
+
+// moveInvoiceMoney adds d to the invoice's amounts, Settle()s it and
+// returns it, inside tx. The UPDATE comes first so that on PostgreSQL it
+// locks the row and the read that follows cannot be overtaken.
+func (db *DB) moveInvoiceMoney(ctx context.Context, tx *sql.Tx, merchantID, invoiceID string, d moneyDelta,
+	now time.Time) (*paybridge.Invoice, error) {
+	if !d.zero() {
+		res, err := tx.ExecContext(ctx, `UPDATE invoices SET amount_paid = amount_paid + $1, tip_paid = tip_paid + $2,
+			amount_refunded = amount_refunded + $3, amount_returned = amount_returned + $4,
+			amount_reserved = amount_reserved + $5, version = version + 1, updated_at = $6
+			WHERE id = $7 AND merchant_id = $8`,
+			d.paid, d.tip, d.refunded, d.returned, d.reserved, micros(now), invoiceID, merchantID)
+		if err := db.oneRow("invoice", res, err); err != nil {
+			return nil, err
+		}
+	}
+	inv, err := db.getInvoice(ctx, tx, merchantID, invoiceID)
+	if err != nil {
+		return nil, err
+	}
+	if d.zero() {
+		return inv, nil
+	}
+	status, paidAt := inv.Status, inv.PaidAt
+	inv.Settle(now)
+	if inv.Status != status || inv.PaidAt != paidAt {
+		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = $1, paid_at = $2 WHERE id = $3`,
+			inv.Status, microsPtr(inv.PaidAt), invoiceID); err != nil {
+			return nil, wrapf(err, "settle invoice")
+		}
+	}
+	return inv, nil
+}
+
+// invalidTransition is the EINVALID of a state change the machine forbids.
+func invalidTransition(what string, from, to any) *paybridge.Error {
+	return paybridge.Errorf(paybridge.EINVALID, "status", "a %s cannot go from %v to %v", what, from, to).
+		WithCode("invalid_transition")
+}
+
+// contribution is what a payment in status s counts on its invoice.
+func contribution(s paybridge.PaymentStatus, captured, tip int64) (paid, tipPaid int64) {
+	if s.Settled() {
+		return captured, tip
+	}
+	return 0, 0
+}
+
+// ApplyPayment moves p from `from` to p.Status (or rewrites it in place
+// when they are equal, e.g. an unknown payment's next attempt) and adjusts
+// its invoice. A transition the state machine forbids is EINVALID
+// "invalid_transition"; a payment no longer in `from` is ECONFLICT
+// "stale_state". AmountRefunded is written only when p moves to a refund
+// status (a refund made outside paybridge); otherwise refunds own it. On
+// success p holds the stored row (new Version included).
+func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybridge.PaymentStatus, now time.Time) (*paybridge.Invoice, error) {
+	if from != p.Status && !paybridge.CanTransition(from, p.Status) {
+		return nil, invalidTransition("payment", from, p.Status)
+	}
+	now = db.stamp(now)
+	if p.Status == paybridge.PaymentSucceeded && p.AmountCaptured == 0 {
+		p.AmountCaptured = p.Amount
+	}
+	writeRefunded := p.Status == paybridge.PaymentPartiallyRefunded || p.Status == paybridge.PaymentRefunded
+	var inv *paybridge.Invoice
+	var stored *paybridge.Payment
+	err := db.WithTx(ctx, func(tx *sql.Tx) error {
+		var oldCaptured, oldTip, oldRefunded int64
+		var invoiceID sql.NullString
+		err := tx.QueryRowContext(ctx, `UPDATE payments SET version = version + 1
+			WHERE id = $1 AND merchant_id = $2 AND status = $3
+			RETURNING amount_captured, tip_amount, amount_refunded, invoice_id`,
+			p.ID, p.MerchantID, from).Scan(&oldCaptured, &oldTip, &oldRefunded, &invoiceID)
+		if err == sql.ErrNoRows {
+			return db.staleOrMissing(ctx, tx, "payments", "payment", p.MerchantID, p.ID)
+		} else if err != nil {
+			return wrapf(err, "lock payment")
+		}
+		refunded := oldRefunded
+		if writeRefunded {
+			refunded = p.AmountRefunded
+		}
+		c := cardArgs(p.Card)
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, amount = $2, tip_amount = $3,
+			amount_captured = $4, amount_refunded = $5, card_brand = $6, card_last4 = $7, card_exp_month = $8,
+			card_exp_year = $9, source = $10, clover_charge_id = $11, failure_code = $12, failure_message = $13,
+			attempts = $14, next_attempt_at = $15, route = $16, updated_at = $17
+			WHERE id = $18`,
+			p.Status, p.Amount, p.TipAmount, p.AmountCaptured, refunded, c[0], c[1], c[2], c[3], p.Source,
+			p.CloverChargeID, p.FailureCode, p.FailureMessage, p.Attempts, micros(trunc(p.NextAttemptAt)),
+			p.Route, micros(now), p.ID); err != nil {
+			return wrapf(err, "update payment")
+		}
+		stored, err = scanPayment(tx.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, p.ID))
+		if err != nil {
+			return wrapf(err, "reread payment")
+		}
+		if !invoiceID.Valid {
+			return nil
+		}
+		oldPaid, oldTipPaid := contribution(from, oldCaptured, oldTip)
+		newPaid, newTipPaid := contribution(p.Status, p.AmountCaptured, p.TipAmount)
+		d := moneyDelta{paid: newPaid - oldPaid, tip: newTipPaid - oldTipPaid, refunded: refunded - oldRefunded}
+		if p.Route == paybridge.RouteOrderPay && p.Status.Settled() && !from.Settled() {
+			// The Clover order itself was paid: item returns can go
+			// through it from now on.
+			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET order_paid = $1 WHERE id = $2`, true, invoiceID.String); err != nil {
+				return wrapf(err, "mark order paid")
+			}
+		}
+		inv, err = db.moveInvoiceMoney(ctx, tx, p.MerchantID, invoiceID.String, d, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	*p = *stored
+	return inv, nil
+}
