@@ -36,7 +36,9 @@ func TestRoutes(t *testing.T) {
 		{"CaptureCharge", "POST", "/v1/charges/CH1/capture", "", false, func(ctx context.Context, c *clover.Client) error {
 			return e(c.CaptureCharge(ctx, a, "CH1", clover.CaptureParams{}, o))
 		}},
-		{"CreateOrder", "POST", "/v1/orders", "", false, func(ctx context.Context, c *clover.Client) error { return e(c.CreateOrder(ctx, a, clover.OrderParams{}, o)) }},
+		{"CreateOrder", "POST", "/v1/orders", "", false, func(ctx context.Context, c *clover.Client) error {
+			return e(c.CreateOrder(ctx, a, clover.OrderParams{}, o))
+		}},
 		{"GetOrder", "GET", "/v1/orders/OR1", "", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetOrder(ctx, a, "OR1")) }},
 		{"PayOrder", "POST", "/v1/orders/OR1/pay", "", false, func(ctx context.Context, c *clover.Client) error {
 			return e(c.PayOrder(ctx, a, "OR1", clover.PayOrderParams{}, o))
@@ -54,13 +56,19 @@ func TestRoutes(t *testing.T) {
 		{"DeleteCustomerSource", "DELETE", "/v1/customers/CU1/sources/CA1", "", false, func(ctx context.Context, c *clover.Client) error {
 			return e(c.DeleteCustomerSource(ctx, a, "CU1", "CA1"))
 		}},
-		{"CreateRefund", "POST", "/v1/refunds", "", false, func(ctx context.Context, c *clover.Client) error { return e(c.CreateRefund(ctx, a, clover.RefundParams{}, o)) }},
+		{"CreateRefund", "POST", "/v1/refunds", "", false, func(ctx context.Context, c *clover.Client) error {
+			return e(c.CreateRefund(ctx, a, clover.RefundParams{}, o))
+		}},
 		{"GetRefund", "GET", "/v1/refunds/RF1", "", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetRefund(ctx, a, "RF1")) }},
 		{"ListRefunds", "GET", "/v1/refunds", "charge=CH1", false, func(ctx context.Context, c *clover.Client) error { return e(c.ListRefunds(ctx, a, "CH1")) }},
 		{"GetPAKMSKey", "GET", "/pakms/apikey", "", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetPAKMSKey(ctx, a)) }},
-		{"CreatePlan", "POST", "/recurring/v1/plans", "", true, func(ctx context.Context, c *clover.Client) error { return e(c.CreatePlan(ctx, a, clover.PlanParams{}, o)) }},
+		{"CreatePlan", "POST", "/recurring/v1/plans", "", true, func(ctx context.Context, c *clover.Client) error {
+			return e(c.CreatePlan(ctx, a, clover.PlanParams{}, o))
+		}},
 		{"GetPlan", "GET", "/recurring/v1/plans/PL1", "", true, func(ctx context.Context, c *clover.Client) error { return e(c.GetPlan(ctx, a, "PL1")) }},
-		{"UpdatePlan", "PUT", "/recurring/v1/plans/PL1", "", true, func(ctx context.Context, c *clover.Client) error { return e(c.UpdatePlan(ctx, a, "PL1", clover.PlanParams{})) }},
+		{"UpdatePlan", "PUT", "/recurring/v1/plans/PL1", "", true, func(ctx context.Context, c *clover.Client) error {
+			return e(c.UpdatePlan(ctx, a, "PL1", clover.PlanParams{}))
+		}},
 		{"CreateSubscription", "POST", "/recurring/v1/plans/PL1/subscriptions", "", true, func(ctx context.Context, c *clover.Client) error {
 			return e(c.CreateSubscription(ctx, a, "PL1", clover.SubscriptionParams{}, o))
 		}},
