@@ -1,15 +1,119 @@
 package main
 
-// STUB: the cloversim ecommerce helper replaces this with the real command.
-
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/paybridge/paybridge/clover/cloversim"
 )
 
+// sandboxInfo is the one JSON line `paybridge sandbox` prints on stdout once
+// it listens: everything a client needs to talk to the emulator.
+type sandboxInfo struct {
+	BaseURL          string `json:"base_url"`
+	AppID            string `json:"app_id"`
+	ClientID         string `json:"client_id"`
+	ClientSecret     string `json:"client_secret"`
+	MerchantID       string `json:"merchant_id"`
+	AccessToken      string `json:"access_token"`
+	PAKMSKey         string `json:"pakms_key"`
+	WebhookAuthCode  string `json:"webhook_auth_code"`
+	HCOSigningSecret string `json:"hco_signing_secret"`
+}
+
+// runSandbox runs cloversim alone: it listens first (port 0 works), then
+// prints one JSON line on stdout, logs JSON to stderr, and serves until ctx
+// ends (SIGINT/SIGTERM), shutting down gracefully.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sandbox", "Run cloversim, the Clover emulator, on its own.", stderr)
+	fs := newFlagSet("sandbox", "Run cloversim, the Clover emulator, on its own. Once listening it prints one JSON\n"+
+		"line on stdout: {base_url, app_id, client_id, client_secret, merchant_id, access_token,\n"+
+		"pakms_key, webhook_auth_code, hco_signing_secret}. Logs go to stderr as JSON.", stderr)
+	addr := fs.String("addr", "127.0.0.1:8089", "listen address (port 0 picks a free port)")
+	p50 := fs.Duration("latency-p50", 0, "median injected latency, e.g. 50ms (0 = none)")
+	p99 := fs.Duration("latency-p99", 0, "99th-percentile injected latency (log-normal between p50 and p99)")
+	errRate := fs.Float64("error-rate", 0, "probability [0,1] of an injected 500/502/503")
+	timeoutRate := fs.Float64("timeout-after-commit-rate", 0, "probability [0,1] that a write commits but never answers")
+	limitRate := fs.Float64("rate-limit-rate", 0, "probability [0,1] of an injected 429")
+	seed := fs.Int64("seed", 1, "seed of the fault dice (same seed, same faults)")
+	limits := fs.String("limits", "on", "enforce Clover's rate limits: on|off")
+	webhookURL := fs.String("webhook-url", "", "URL receiving platform webhooks (X-Clover-Auth)")
+	checkoutURL := fs.String("checkout-webhook-url", "", "URL receiving hosted-checkout webhooks (Clover-Signature)")
+	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *limits != "on" && *limits != "off" {
+		fmt.Fprintln(stderr, "paybridge sandbox: --limits must be on or off")
+		return errUsage
+	}
+	for _, r := range []float64{*errRate, *timeoutRate, *limitRate} {
+		if r < 0 || r > 1 {
+			fmt.Fprintln(stderr, "paybridge sandbox: rates must be within [0,1]")
+			return errUsage
+		}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintln(stderr, "paybridge sandbox: bad --log-level")
+		return errUsage
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	base := "http://" + ln.Addr().String()
+	sim := cloversim.New(cloversim.Options{
+		LimitsOff: *limits == "off",
+		Faults: cloversim.Faults{LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate,
+			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate},
+		Seed:               *seed,
+		WebhookURL:         *webhookURL,
+		CheckoutWebhookURL: *checkoutURL,
+		BaseURL:            base,
+		Logger:             log,
+	})
+	defer sim.Close()
+	o := sim.Options()
+	line, err := json.Marshal(sandboxInfo{
+		BaseURL: base, AppID: o.AppID, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		MerchantID: o.MerchantID, AccessToken: o.AccessToken, PAKMSKey: o.PAKMSKey,
+		WebhookAuthCode: o.WebhookAuthCode, HCOSigningSecret: o.HCOSigningSecret,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+		srv.Close()
+		return err
+	}
+	log.Info("cloversim listening", "base_url", base, "merchant_id", o.MerchantID, "limits", *limits)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("cloversim shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		// Hung requests (timeout-after-commit) never finish on their own.
+		srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
