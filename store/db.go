@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/paybridge/paybridge"
+)
+
+// Engine names, as Dialect returns them.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
+// Options tune Open. The zero value is ready to use.
+type Options struct {
+	// Logger receives internal errors; slog.Default() when nil.
+	Logger *slog.Logger
+	// Now stamps CreatedAt/UpdatedAt when the caller gives no time;
+	// time.Now when nil. Tests stub it.
+	Now func() time.Time
+	// Migrate runs the embedded migrations in Open, so a single binary can
+	// start on an empty database.
+	Migrate bool
+	// ReadConns sizes SQLite's read pool (default 4). Ignored on PostgreSQL.
+	ReadConns int
+}
+
+// DB is a paybridge.Store on SQLite or PostgreSQL. Its exported fields are
+// the dependencies set by Open; change them before use, not during.
+type DB struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	engine string
+	w      *sql.DB // every write and transaction; one connection on SQLite
+	r      *sql.DB // plain reads; a query_only pool on SQLite, w on PostgreSQL
+	pool   *pgxpool.Pool
+}
+
+var _ paybridge.Store = (*DB)(nil)
+
+// Open connects to dsn: a postgres:// (or postgresql://) URL, or a SQLite
+// file path or file: URI. It migrates only if opts.Migrate is set.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	db := &DB{Logger: opts.Logger, Now: opts.Now}
+	if db.Logger == nil {
+		db.Logger = slog.Default()
+	}
+	if db.Now == nil {
+		db.Now = time.Now
+	}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db.engine = EnginePostgres
+		err = db.openPostgres(ctx, dsn)
+	} else {
+		db.engine = EngineSQLite
+		err = db.openSQLite(ctx, dsn, opts.ReadConns)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// Dialect is EngineSQLite or EnginePostgres.
+func (db *DB) Dialect() string { return db.engine }
+
+// Writer is the *sql.DB every write goes through (on SQLite, its single
+// connection), for packages such as jobs that add work to the same
+// database; use WithTx to join a state change's transaction.
+func (db *DB) Writer() *sql.DB { return db.w }
+
+// Pool is the pgx pool on PostgreSQL (nil on SQLite), for drivers that
+// want it natively.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Ping checks the database is reachable (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return db.internal("ping", err)
+	}
+	return nil
+}
+
+// Close releases every connection.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil && db.r != db.w {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// WithTx runs fn in one write transaction (BEGIN IMMEDIATE on SQLite),
+// committing if fn returns nil. *paybridge.Error values from fn pass
+// through unchanged; anything else becomes an internal error whose SQL
+// details go to the log, never to the caller.
+func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return db.internal("begin", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return db.mapErr("tx", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return db.mapErr("commit", err)
+	}
+	return nil
+}
+
+// now is the store's clock, truncated to what the database keeps.
+func (db *DB) now() time.Time { return trunc(db.Now()) }
+
+// stamp returns t, or now when t is zero, truncated.
+func (db *DB) stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return db.now()
+	}
+	return trunc(t)
+}
+
+// sqlite reports the engine, for the few statements that differ.
+func (db *DB) sqlite() bool { return db.engine == EngineSQLite }
+
+// wrapf formats an internal error for logs (never for clients).
+func wrapf(err error, format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/paybridge/paybridge"
+)
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const invoiceCols = `id, merchant_id, customer_id, number, status, currency, subtotal, tax_amount, total,
+	amount_paid, tip_paid, amount_refunded, amount_returned, allow_tip, allow_partial,
+	minimum_partial_amount, due_date, metadata, clover_order_id, order_paid, version,
+	created_at, updated_at, paid_at, voided_at`
+
+func scanInvoice(s scanner) (*paybridge.Invoice, error) {
+	var inv paybridge.Invoice
+	var meta string
+	var created, updated, paid, voided int64
+	if err := s.Scan(&inv.ID, &inv.MerchantID, &inv.CustomerID, &inv.Number, &inv.Status, &inv.Currency,
+		&inv.Subtotal, &inv.TaxAmount, &inv.Total, &inv.AmountPaid, &inv.TipPaid, &inv.AmountRefunded,
+		&inv.AmountReturned, &inv.AllowTip, &inv.AllowPartial, &inv.MinimumPartialAmount, &inv.DueDate,
+		&meta, &inv.CloverOrderID, &inv.OrderPaid, &inv.Version, &created, &updated, &paid, &voided); err != nil {
+		return nil, err
+	}
+	var err error
+	inv.Metadata, err = decodeMeta(meta)
+	inv.CreatedAt, inv.UpdatedAt = fromMicros(created), fromMicros(updated)
+	inv.PaidAt, inv.VoidedAt = fromMicrosPtr(paid), fromMicrosPtr(voided)
+	return &inv, err
+}
+
+// CreateInvoice stores inv with its line items, assigning ID, line ids,
+// Number (the merchant's next "INV-000001") and Version 1 in one
+// transaction. A customer of another merchant is ENOTFOUND.
+func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
+	if inv.ID == "" {
+		inv.ID = paybridge.NewID(paybridge.PrefixInvoice)
+	}
+	if inv.Status == "" {
+		inv.Status = paybridge.InvoiceOpen
+	}
+	inv.CreatedAt = db.stamp(inv.CreatedAt)
+	inv.UpdatedAt = inv.CreatedAt
+	var number string
+	err := db.WithTx(ctx, func(tx *sql.Tx) error {
+		if err := db.customerExists(ctx, tx, inv.MerchantID, inv.CustomerID); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO counters (merchant_id, name, value) VALUES ($1, 'invoice', 1)
+			ON CONFLICT (merchant_id, name) DO UPDATE SET value = counters.value + 1
+			RETURNING value`, inv.MerchantID).Scan(&n); err != nil {
+			return wrapf(err, "next invoice number")
+		}
+		number = fmt.Sprintf("INV-%06d", n)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO invoices (`+invoiceCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+			$20, $21, $22, $23, $24, $25)`,
+			inv.ID, inv.MerchantID, inv.CustomerID, number, inv.Status, inv.Currency, inv.Subtotal,
+			inv.TaxAmount, inv.Total, inv.AmountPaid, inv.TipPaid, inv.AmountRefunded, inv.AmountReturned,
+			inv.AllowTip, inv.AllowPartial, inv.MinimumPartialAmount, inv.DueDate, encodeMeta(inv.Metadata),
+			inv.CloverOrderID, inv.OrderPaid, 1, micros(inv.CreatedAt), micros(inv.UpdatedAt),
+			microsPtr(inv.PaidAt), microsPtr(inv.VoidedAt)); err != nil {
+			return wrapf(err, "insert invoice")
+		}
+		return db.writeLineItems(ctx, tx, inv.ID, inv.LineItems, nil)
+	})
+	if err != nil {
+		return err
+	}
+	inv.Number, inv.Version = number, 1
+	return nil
+}
+
+// customerExists is ENOTFOUND (param customer_id) unless merchantID owns
+// the customer.
+func (db *DB) customerExists(ctx context.Context, q querier, merchantID, customerID string) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1 AND merchant_id = $2`,
+		customerID, merchantID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return paybridge.Errorf(paybridge.ENOTFOUND, "customer_id", "customer not found")
+	}
+	return err
+}
+
+// GetInvoice returns merchantID's invoice id with its line items.
+func (db *DB) GetInvoice(ctx context.Context, merchantID, id string) (*paybridge.Invoice, error) {
+	inv, err := db.getInvoice(ctx, db.r, merchantID, id)
+	return inv, db.getErr("invoice", err)
+}
+
+// getInvoice reads an invoice and its lines through q (a transaction sees
+// its own writes).
+func (db *DB) getInvoice(ctx context.Context, q querier, merchantID, id string) (*paybridge.Invoice, error) {
+	inv, err := scanInvoice(q.QueryRowContext(ctx,
+		`SELECT `+invoiceCols+` FROM invoices WHERE id = $1 AND merchant_id = $2`, id, merchantID))
+	if err != nil {
+		return nil, err
+	}
+	lines, err := db.lineItems(ctx, q, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	inv.LineItems = lines[id]
+	return inv, nil
+}
+
+// UpdateInvoice writes inv's mutable fields (status, customer, line items,
+// totals, options, due date, metadata, Clover order, paid and voided times)
+// if inv.Version is still current, then increments Version. The money
+// amounts (paid, tip, refunded, returned) are not written: only the Apply*
+// transitions move money. A stale Version is ECONFLICT "stale_state".
+func (db *DB) UpdateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
+	now := db.now()
+	return db.WithTx(ctx, func(tx *sql.Tx) error {
+		if err := db.customerExists(ctx, tx, inv.MerchantID, inv.CustomerID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE invoices SET status = $1, customer_id = $2, subtotal = $3,
+			tax_amount = $4, total = $5, allow_tip = $6, allow_partial = $7, minimum_partial_amount = $8,
+			due_date = $9, metadata = $10, clover_order_id = $11, order_paid = $12, paid_at = $13,
+			voided_at = $14, updated_at = $15, version = version + 1
+			WHERE id = $16 AND merchant_id = $17 AND version = $18`,
+			inv.Status, inv.CustomerID, inv.Subtotal, inv.TaxAmount, inv.Total, inv.AllowTip, inv.AllowPartial,
+			inv.MinimumPartialAmount, inv.DueDate, encodeMeta(inv.Metadata), inv.CloverOrderID, inv.OrderPaid,
+			microsPtr(inv.PaidAt), microsPtr(inv.VoidedAt), micros(now), inv.ID, inv.MerchantID, inv.Version)
+		if err != nil {
+			return wrapf(err, "update invoice")
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			return db.staleOrMissing(ctx, tx, "invoices", "invoice", inv.MerchantID, inv.ID)
+		}
+		existing, err := db.lineItems(ctx, tx, []string{inv.ID})
+		if err != nil {
+			return err
+		}
+		if err := db.writeLineItems(ctx, tx, inv.ID, inv.LineItems, existing[inv.ID]); err != nil {
+			return err
+		}
+		inv.Version++
+		inv.UpdatedAt = now
+		return nil
+	})
+}
+
+// staleOrMissing explains a compare-and-set that touched no row:
+// ENOTFOUND if the row is absent (or another merchant's), else ECONFLICT
+// "stale_state".
+func (db *DB) staleOrMissing(ctx context.Context, q querier, table, what, merchantID, id string) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = $1 AND merchant_id = $2`, id, merchantID).Scan(&one)
+	switch {
+	case err == sql.ErrNoRows:
+		return notFound(what)
+	case err != nil:
+		return err
+	}
+	return staleState(what)
+}
+
+// staleState is the ECONFLICT of a lost compare-and-set.
+func staleState(what string) *paybridge.Error {
+	return paybridge.Errorf(paybridge.ECONFLICT, "", "the %s changed concurrently; reload and retry", what).
+		WithCode("stale_state")
+}
+
+// ListInvoices returns a page of merchantID's invoices, oldest first.
+func (db *DB) ListInvoices(ctx context.Context, merchantID string, f paybridge.InvoiceFilter) ([]*paybridge.Invoice, string, error) {
+	q := query{sql: `SELECT seq, ` + invoiceCols + ` FROM invoices WHERE merchant_id = $1`, args: []any{merchantID}}
+	if f.Status != "" {
+		q.where("status = %s", string(f.Status))
+	}
+	if f.CustomerID != "" {
+		q.where("customer_id = %s", f.CustomerID)
+	}
+	invs, next, err := list(ctx, db, q, f.Cursor, f.Limit, false, scanInvoice)
+	if err != nil || len(invs) == 0 {
+		return invs, next, err
+	}
+	ids := make([]string, len(invs))
+	for i, inv := range invs {
+		ids[i] = inv.ID
+	}
+	lines, err := db.lineItems(ctx, db.r, ids)
+	if err != nil {
+		return nil, "", db.mapErr("list line items", err)
+	}
+	for _, inv := range invs {
+		inv.LineItems = lines[inv.ID]
+	}
+	return invs, next, nil
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/paybridge/paybridge"
+)
+
+const lineCols = `id, invoice_id, description, quantity, unit_amount, tax_rate_bps, amount, tax_amount,
+	quantity_returned, clover_item_id`
+
+// lineItems loads the lines of the given invoices, in their order.
+func (db *DB) lineItems(ctx context.Context, q querier, invoiceIDs []string) (map[string][]paybridge.LineItem, error) {
+	ph := make([]string, len(invoiceIDs))
+	args := make([]any, len(invoiceIDs))
+	for i, id := range invoiceIDs {
+		ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+lineCols+` FROM line_items WHERE invoice_id IN (`+
+		strings.Join(ph, ", ")+`) ORDER BY invoice_id, position`, args...)
+	if err != nil {
+		return nil, wrapf(err, "query line items")
+	}
+	defer rows.Close()
+	out := make(map[string][]paybridge.LineItem, len(invoiceIDs))
+	for rows.Next() {
+		var li paybridge.LineItem
+		var inv string
+		if err := rows.Scan(&li.ID, &inv, &li.Description, &li.Quantity, &li.UnitAmount, &li.TaxRateBPS,
+			&li.Amount, &li.TaxAmount, &li.QuantityReturned, &li.CloverItemID); err != nil {
+			return nil, wrapf(err, "scan line item")
+		}
+		out[inv] = append(out[inv], li)
+	}
+	return out, rows.Err()
+}
+
+// writeLineItems makes the invoice's lines equal to lines: existing ids
+// are updated in place (keeping returned and reserved quantities), new
+// lines get ids, and lines no longer listed are deleted. The caller's
+// slice receives the new ids.
+func (db *DB) writeLineItems(ctx context.Context, q querier, invoiceID string, lines, existing []paybridge.LineItem) error {
+	old := make(map[string]bool, len(existing))
+	for _, li := range existing {
+		old[li.ID] = true
+	}
+	for i := range lines {
+		li := &lines[i]
+		if li.ID != "" && old[li.ID] {
+			delete(old, li.ID)
+			if _, err := q.ExecContext(ctx, `UPDATE line_items SET position = $1, description = $2, quantity = $3,
+				unit_amount = $4, tax_rate_bps = $5, amount = $6, tax_amount = $7, clover_item_id = $8
+				WHERE id = $9 AND invoice_id = $10`,
+				i, li.Description, li.Quantity, li.UnitAmount, li.TaxRateBPS, li.Amount, li.TaxAmount,
+				li.CloverItemID, li.ID, invoiceID); err != nil {
+				return wrapf(err, "update line item")
+			}
+			continue
+		}
+		if li.ID == "" {
+			li.ID = paybridge.NewID(paybridge.PrefixLineItem)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO line_items (id, invoice_id, position, description, quantity,
+			unit_amount, tax_rate_bps, amount, tax_amount, quantity_returned, clover_item_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			li.ID, invoiceID, i, li.Description, li.Quantity, li.UnitAmount, li.TaxRateBPS, li.Amount,
+			li.TaxAmount, li.QuantityReturned, li.CloverItemID); err != nil {
+			if isUnique(err) {
+				return paybridge.Errorf(paybridge.EINVALID, "line_items.id", "line item id is already used")
+			}
+			return wrapf(err, "insert line item")
+		}
+	}
+	for id := range old {
+		if _, err := q.ExecContext(ctx, `DELETE FROM line_items WHERE id = $1 AND invoice_id = $2`, id, invoiceID); err != nil {
+			return wrapf(err, "delete line item")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/paybridge/paybridge"
+)
+
+const merchantCols = `id, clover_merchant_id, name, currency, status, pakms_key, created_at, updated_at`
+
+func scanMerchant(s scanner) (*paybridge.Merchant, error) {
+	var m paybridge.Merchant
+	var created, updated int64
+	err := s.Scan(&m.ID, &m.CloverMerchantID, &m.Name, &m.Currency, &m.Status, &m.PAKMSKey, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &m, nil
+}
+
+// CreateMerchant stores m and its sealed credentials. An existing id or
+// Clover merchant id is ECONFLICT "merchant_exists".
+func (db *DB) CreateMerchant(ctx context.Context, m *paybridge.Merchant, sealedCreds []byte) error {
+	if m.ID == "" {
+		m.ID = paybridge.NewID(paybridge.PrefixMerchant)
+	}
+	if m.Status == "" {
+		m.Status = paybridge.MerchantActive
+	}
+	m.CreatedAt = db.stamp(m.CreatedAt)
+	m.UpdatedAt = m.CreatedAt
+	_, err := db.w.ExecContext(ctx, `INSERT INTO merchants (`+merchantCols+`, sealed_creds)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		m.ID, m.CloverMerchantID, m.Name, m.Currency, m.Status, m.PAKMSKey,
+		micros(m.CreatedAt), micros(m.UpdatedAt), sealedCreds)
+	if isUnique(err) {
+		return paybridge.Errorf(paybridge.ECONFLICT, "", "merchant already exists").WithCode("merchant_exists")
+	}
+	return db.mapErr("create merchant", err)
+}
+
+// GetMerchant returns the merchant with id.
+func (db *DB) GetMerchant(ctx context.Context, id string) (*paybridge.Merchant, error) {
+	m, err := scanMerchant(db.r.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = $1`, id))
+	return m, db.getErr("merchant", err)
+}
+
+// GetMerchantByCloverID finds the merchant for a Clover merchant UUID.
+func (db *DB) GetMerchantByCloverID(ctx context.Context, cloverMerchantID string) (*paybridge.Merchant, error) {
+	m, err := scanMerchant(db.r.QueryRowContext(ctx,
+		`SELECT `+merchantCols+` FROM merchants WHERE clover_merchant_id = $1`, cloverMerchantID))
+	return m, db.getErr("merchant", err)
+}
+
+// MerchantCredentials returns the sealed credentials (nil if none stored).
+func (db *DB) MerchantCredentials(ctx context.Context, merchantID string) ([]byte, error) {
+	var b []byte
+	err := db.r.QueryRowContext(ctx, `SELECT sealed_creds FROM merchants WHERE id = $1`, merchantID).Scan(&b)
+	return b, db.getErr("merchant", err)
+}
+
+// SetMerchantCredentials replaces the sealed credentials.
+func (db *DB) SetMerchantCredentials(ctx context.Context, merchantID string, sealedCreds []byte) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE merchants SET sealed_creds = $1, updated_at = $2 WHERE id = $3`,
+		sealedCreds, micros(db.now()), merchantID)
+	return db.oneRow("merchant", res, err)
+}
+
+// SetMerchantStatus changes a merchant's status.
+func (db *DB) SetMerchantStatus(ctx context.Context, merchantID string, status paybridge.MerchantStatus) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE merchants SET status = $1, updated_at = $2 WHERE id = $3`,
+		status, micros(db.now()), merchantID)
+	return db.oneRow("merchant", res, err)
+}
+
+// getErr maps the error of a single-row read, naming what was not found.
+func (db *DB) getErr(what string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(what)
+	}
+	return db.mapErr("get "+what, err)
+}
+
+// oneRow maps the result of an UPDATE that must touch exactly one row.
+func (db *DB) oneRow(what string, res sql.Result, err error) error {
+	if err != nil {
+		return db.mapErr("update "+what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return db.internal("rows affected", err)
+	}
+	if n == 0 {
+		return notFound(what)
+	}
+	return nil
+}

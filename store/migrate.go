@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"hash/fnv"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+var migrations embed.FS
+
+// errBadDSN replaces a driver's parse error, which may quote a password.
+var errBadDSN = errors.New("database url is malformed")
+
+// Migrate applies every pending embedded migration of the engine. On
+// PostgreSQL a session advisory lock, keyed by the current schema, lets
+// several instances start together: one migrates, the others wait.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.migrator(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return wrapf(err, "migrate")
+	}
+	return nil
+}
+
+// MigrationVersion returns the newest applied migration version (0 when
+// none), for `paybridge migrate` to report.
+func (db *DB) MigrationVersion(ctx context.Context) (int64, error) {
+	p, err := db.migrator(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, wrapf(err, "migration version")
+	}
+	return v, nil
+}
+
+// migrator builds the goose provider for this engine.
+func (db *DB) migrator(ctx context.Context) (*goose.Provider, error) {
+	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if db.engine == EnginePostgres {
+		dir, dialect = "migrations/postgres", goose.DialectPostgres
+		var schema string
+		if err := db.w.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, wrapf(err, "current schema")
+		}
+		h := fnv.New64a()
+		h.Write([]byte("paybridge-migrate:" + schema))
+		locker, err := lock.NewPostgresSessionLocker(
+			lock.WithLockID(int64(h.Sum64()>>1)),
+			lock.WithLockTimeout(1, 600), // poll every second, up to 10 minutes
+		)
+		if err != nil {
+			return nil, wrapf(err, "migration lock")
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	sub, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return nil, wrapf(err, "migrations folder")
+	}
+	p, err := goose.NewProvider(dialect, db.w, sub, opts...)
+	if err != nil {
+		return nil, wrapf(err, "migration provider")
+	}
+	return p, nil
+}

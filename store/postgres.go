@@ -1,0 +1,32 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// openPostgres opens a pgx pool and wraps it as a *sql.DB, so PostgreSQL
+// runs the same SQL text and *sql.Tx as SQLite. Query parameters of the URL
+// that pgx does not know (search_path, application_name, …) become session
+// settings.
+func (db *DB) openPostgres(ctx context.Context, dsn string) error {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may echo the URL, password included: keep it out.
+		return wrapf(errBadDSN, "parse postgres url")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return wrapf(err, "open postgres pool")
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return wrapf(err, "connect to postgres")
+	}
+	db.pool = pool
+	db.w = stdlib.OpenDBFromPool(pool)
+	db.r = db.w
+	return nil
+}

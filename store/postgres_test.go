@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for schema setup
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/store"
+	"github.com/paybridge/paybridge/store/storetest"
+)
+
+// pgURL is the PostgreSQL server the tests use, or "" to skip them.
+func pgURL(t testing.TB) string {
+	u := os.Getenv("PAYBRIDGE_TEST_POSTGRES_URL")
+	if u == "" {
+		t.Skip("PAYBRIDGE_TEST_POSTGRES_URL is not set: skipping the PostgreSQL store tests " +
+			"(e.g. postgres://postgres:postgres@127.0.0.1:5432/paybridge_test?sslmode=disable)")
+	}
+	return u
+}
+
+// openPostgres opens a migrated store in a schema of its own, dropped at
+// cleanup, so parallel tests never see each other's rows.
+func openPostgres(t testing.TB) *store.DB {
+	t.Helper()
+	base := pgURL(t)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := "t_" + paybridge.NewID("")
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := store.Open(ctx, u.String(), store.Options{Migrate: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(fmt.Errorf("open schema %s: %w", schema, err))
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	pgURL(t)
+	storetest.Run(t, func(t *testing.T) paybridge.Store { return openPostgres(t) })
+}
