@@ -30,8 +30,9 @@ type Service struct {
 	// OnPayment observes each payment outcome (metrics).
 	OnPayment func(status paybridge.PaymentStatus)
 
-	taxMu    sync.Mutex
-	taxRates map[string]taxCache // by merchant id
+	taxMu       sync.Mutex
+	taxRates    map[string]taxCache // by merchant id
+	merchantIDs sync.Map            // Clover merchant id → paybridge merchant id
 }
 
 // New returns a Service over store, Clover client and sealer.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/paybridge/paybridge/clover/cloversim"
 )
@@ -74,6 +74,19 @@ func TestInvoiceLifecycle(t *testing.T) {
 	charges, refunded := ledger(e)
 	if charges != 1 || refunded != 3500 {
 		t.Fatalf("Clover ledger: %d charges, %d refunded; want 1 and 3500", charges, refunded)
+	}
+
+	// The audit log holds every Clover call and every money-moving request.
+	actions := map[string]int{}
+	for _, it := range e.must(200, "GET", "/v1/audit-log?limit=100", nil)["data"].([]any) {
+		actions[it.(map[string]any)["action"].(string)]++
+	}
+	for _, a := range []string{"clover POST /v1/orders", "clover POST /v1/orders/{id}/pay", "clover POST /v1/refunds",
+		"clover POST /v1/orders/{id}/returns", "api POST /v1/invoices/{id}/payments", "api POST /v1/refunds",
+		"api POST /v1/invoices/{id}/returns"} {
+		if actions[a] == 0 {
+			t.Errorf("audit log has no %q entry: %v", a, actions)
+		}
 	}
 }
 

@@ -95,9 +95,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	cloverCfg.Governor = gov
 	cloverCfg.HTTPClient = &http.Client{Timeout: max(c.CloverTimeout, 100*time.Millisecond)}
 	cloverCfg.Logger = m.Logger
-	cloverCfg.OnCall = func(ci clover.CallInfo) { m.Metrics.ObserveClover(ci.Path, ci.Status, ci.Duration) }
+	var svc *billing.Service
+	cloverCfg.OnCall = func(ci clover.CallInfo) {
+		m.Metrics.ObserveClover(ci.Path, ci.Status, ci.Duration)
+		svc.RecordCloverCall(ci)
+	}
 	m.Clover = clover.New(cloverCfg)
 	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
+	svc = m.Service
 	m.Service.Logger = m.Logger
 	m.Service.OnPayment = func(s paybridge.PaymentStatus) { m.Metrics.ObservePayment(string(s)) }
 	if c.Sandbox() {
