@@ -1,23 +1,25 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/paybridge/paybridge/clover"
+	"github.com/paybridge/paybridge/httpapi/apitest"
 )
 
 // sbx is a running paybridge in sandbox mode, as a newcomer gets it.
 type sbx struct {
-	t    *testing.T
-	m    *Main
-	key  string // the demo merchant's API key
-	http *http.Client
+	t       *testing.T
+	m       *Main
+	key     string // the demo merchant's API key
+	http    *http.Client
+	mu      sync.Mutex
+	clients map[string]*apitest.Client
 }
 
 // startSandbox runs the real Main on random ports with a temp data dir.
@@ -39,7 +41,7 @@ func startSandbox(t *testing.T, tweak ...func(*Config)) *sbx {
 		t.Fatalf("Run: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return &sbx{t: t, m: m, key: m.Sandbox.APIKey, http: &http.Client{Timeout: 30 * time.Second}}
+	return &sbx{t: t, m: m, key: m.Sandbox.APIKey, http: &http.Client{Timeout: 30 * time.Second}, clients: map[string]*apitest.Client{}}
 }
 
 // call sends a JSON request with the sandbox key and decodes the JSON answer.
@@ -60,41 +62,40 @@ func (e *sbx) callAs(key, method, path string, body any, headers ...string) (int
 	return status, out
 }
 
-// raw sends body (a []byte is sent as is, anything else as JSON).
+// raw sends body through a spec-validating client: every response, and
+// every request except deliberately malformed ones (a []byte body), is
+// checked against the OpenAPI spec.
 func (e *sbx) raw(key, method, path string, body any, headers ...string) (int, []byte, http.Header) {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, e.m.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	h := map[string]string{}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		h[headers[i]] = headers[i+1]
 	}
-	resp, err := e.http.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+	if body != nil {
+		h["Content-Type"] = "application/json"
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	c := e.client(key)
+	var resp *http.Response
+	var b []byte
+	if _, malformed := body.([]byte); malformed {
+		resp, b = c.DoRaw(method, path, body, h)
+	} else {
+		resp, b = c.Do(method, path, body, h)
+	}
 	return resp.StatusCode, b, resp.Header
+}
+
+// client returns the spec-validating client for an API key.
+func (e *sbx) client(key string) *apitest.Client {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.clients[key]; ok {
+		return c
+	}
+	c := apitest.NewClient(e.t, e.m.URL)
+	c.Token, c.HTTPClient = key, e.http
+	e.clients[key] = c
+	return c
 }
 
 // must asserts the status of a call and returns its body.
