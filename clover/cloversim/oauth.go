@@ -40,7 +40,8 @@ type oauthIssued struct {
 // registerOAuth serves OAuth v2 and the token admin endpoints.
 func (s *Sim) registerOAuth() {
 	s.mux.HandleFunc("GET /oauth/v2/authorize", s.authorizePage)
-	s.mux.HandleFunc("POST /oauth/v2/authorize", s.authorizeSubmit)
+	// The consent form is Clover's own page: refuse cross-site posts.
+	s.mux.Handle("POST /oauth/v2/authorize", http.NewCrossOriginProtection().Handler(http.HandlerFunc(s.authorizeSubmit)))
 	s.mux.HandleFunc("POST /oauth/v2/token", s.oauthToken)
 	s.mux.HandleFunc("POST /oauth/v2/refresh", s.oauthRefresh)
 	s.mux.HandleFunc("POST /_sim/tokens/revoke", s.revokeTokens)

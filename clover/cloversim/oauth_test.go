@@ -110,6 +110,11 @@ func TestAuthorizeRedirectsWithCodeAndState(t *testing.T) {
 	if r.Status != 400 {
 		t.Errorf("unknown merchant: status %d", r.Status)
 	}
+	// A cross-site form post (CSRF) never issues a code.
+	r = e.do("POST", "/oauth/v2/authorize?"+q.Encode(), "merchant_id="+e.mid, "Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "cross-site")
+	if r.Status != 403 || r.Header.Get("Location") != "" {
+		t.Errorf("cross-site post: status %d", r.Status)
+	}
 }
 
 func TestTokenExchangeWithSecret(t *testing.T) {

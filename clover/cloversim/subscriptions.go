@@ -171,6 +171,7 @@ func (s *Sim) subLocked(m *merchant, id string) (*recSub, *apiError) {
 func (s *Sim) getSubscription(r *http.Request, c *call) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.billDueLocked(s.nowLocked()) // wall time passes too, not only the test clock
 	sub, e := s.subLocked(c.M, r.PathValue("subId"))
 	if e != nil {
 		return 0, nil, e
@@ -182,6 +183,7 @@ func (s *Sim) getSubscription(r *http.Request, c *call) (int, any, *apiError) {
 func (s *Sim) listSubscriptions(_ *http.Request, c *call) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.billDueLocked(s.nowLocked())
 	out := []clover.Subscription{}
 	for _, id := range s.ext.subOrder {
 		if sub := s.ext.subs[id]; sub.MerchantID == c.M.ID {
