@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"hash/fnv"
@@ -25,10 +26,21 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return wrapf(err, "migrate")
+	// SQLite has no advisory lock: two processes starting on one new file
+	// may both try a migration. Each migration is one transaction, so the
+	// loser changed nothing; it succeeds if the winner left nothing pending.
+	for range 5 {
+		if _, err = p.Up(ctx); err == nil {
+			return nil
+		}
+		if pending, perr := p.HasPending(ctx); perr == nil && !pending {
+			return nil
+		}
+		if db.engine == EnginePostgres || ctx.Err() != nil {
+			break
+		}
 	}
-	return nil
+	return wrapf(err, "migrate")
 }
 
 // MigrationVersion returns the newest applied migration version (0 when
@@ -51,12 +63,15 @@ func (db *DB) migrator(ctx context.Context) (*goose.Provider, error) {
 	var opts []goose.ProviderOption
 	if db.engine == EnginePostgres {
 		dir, dialect = "migrations/postgres", goose.DialectPostgres
-		var schema string
+		var schema sql.NullString
 		if err := db.w.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 			return nil, wrapf(err, "current schema")
 		}
+		if !schema.Valid {
+			return nil, errors.New("migrate: no schema of the search_path exists; create it first")
+		}
 		h := fnv.New64a()
-		h.Write([]byte("paybridge-migrate:" + schema))
+		h.Write([]byte("paybridge-migrate:" + schema.String))
 		locker, err := lock.NewPostgresSessionLocker(
 			lock.WithLockID(int64(h.Sum64()>>1)),
 			lock.WithLockTimeout(1, 600), // poll every second, up to 10 minutes

@@ -21,6 +21,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"sandbox": {"run cloversim, the Clover emulator, on its own", runSandbox},
+		"migrate": {"apply the database migrations", runMigrate},
 		"serve":   {"serve the API and pay pages (sandbox mode without Clover configuration)", runServe},
 		"keys":    {"issue API keys: keys issue --merchant mer_…", runKeys},
 		"version": {"print the version", runVersion},

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "data", "paybridge.db")
+	for i := range 2 { // the second run finds nothing to do
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"migrate", "--database-url", path}, &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), "migrated sqlite database to version 1") {
+			t.Fatalf("run %d: exit %d, stdout %q, stderr %q", i, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func TestMigrateFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"migrate", "--help"}, 0, "-database-url"},
+		{[]string{"migrate", "--nope"}, 2, "flag provided but not defined"},
+		{[]string{"migrate", "extra"}, 2, "unexpected argument"},
+		{[]string{"migrate", "--database-url", "postgres://u:hunter2@127.0.0.1:1/x?connect_timeout=1"}, 1, "paybridge migrate:"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), tc.args, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
+		}
+		if strings.Contains(stderr.String(), "hunter2") {
+			t.Errorf("%v: password leaked: %q", tc.args, stderr.String())
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/store"
+)
+
+// benchFixture stores a merchant, a customer and an open invoice.
+func benchFixture(b *testing.B, db *store.DB) (*paybridge.Merchant, *paybridge.Customer, *paybridge.Invoice) {
+	ctx := context.Background()
+	m := &paybridge.Merchant{CloverMerchantID: paybridge.NewID("")[:13], Name: "Bench", Currency: "usd"}
+	must2(b, db.CreateMerchant(ctx, m, nil))
+	c := &paybridge.Customer{MerchantID: m.ID, Email: "b@example.com"}
+	must2(b, db.CreateCustomer(ctx, c))
+	inv := newBenchInvoice(b, db, m, c)
+	return m, c, inv
+}
+
+func newBenchInvoice(b *testing.B, db *store.DB, m *paybridge.Merchant, c *paybridge.Customer) *paybridge.Invoice {
+	inv := &paybridge.Invoice{MerchantID: m.ID, CustomerID: c.ID, Currency: "usd", LineItems: []paybridge.LineItem{
+		{Description: "a", Quantity: 2, UnitAmount: 1000}, {Description: "b", Quantity: 1, UnitAmount: 500, TaxRateBPS: 825}}}
+	inv.ComputeTotals()
+	must2(b, db.CreateInvoice(context.Background(), inv))
+	return inv
+}
+
+func must2(b testing.TB, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkGetInvoice reads one invoice with its lines from the SQLite
+// read pool, from many goroutines.
+func BenchmarkGetInvoice(b *testing.B) {
+	db := openSQLite(b)
+	m, _, inv := benchFixture(b, db)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := db.GetInvoice(ctx, m.ID, inv.ID); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkCreatePaymentApply is the write path of one card payment:
+// insert the pending row, then ApplyPayment to succeeded, which updates and
+// settles the invoice. Each iteration pays a fresh invoice.
+func BenchmarkCreatePaymentApply(b *testing.B) {
+	engines := map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres}
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			db := engines[name](b)
+			m, c, _ := benchFixture(b, db)
+			invs := make([]*paybridge.Invoice, b.N)
+			for i := range invs {
+				invs[i] = newBenchInvoice(b, db, m, c)
+			}
+			ctx := context.Background()
+			now := time.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				p := &paybridge.Payment{MerchantID: m.ID, InvoiceID: invs[i].ID, Amount: invs[i].Total,
+					Currency: "usd", Method: paybridge.MethodToken, IdempotencyKey: "k", Source: "clv_x"}
+				must2(b, db.CreatePayment(ctx, p))
+				p.Status = paybridge.PaymentSucceeded
+				if _, err := db.ApplyPayment(ctx, p, paybridge.PaymentPending, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
