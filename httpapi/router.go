@@ -51,8 +51,13 @@ func NewRouter(kr *apikey.Keyring, store IdempotencyStore) *Router {
 }
 
 // Handle registers an authenticated route (pattern as for http.ServeMux,
-// e.g. "POST /v1/customers"). Its POSTs honour Idempotency-Key.
+// e.g. "POST /v1/customers"). Its POSTs honour Idempotency-Key. It panics
+// when Keyring or Idempotency is nil: a wiring bug must fail at start-up,
+// not turn into unauthenticated routes or silently ignored keys.
 func (rt *Router) Handle(pattern string, h http.Handler) {
+	if rt.Keyring == nil || rt.Idempotency == nil {
+		panic("httpapi: Router.Handle needs a Keyring and an IdempotencyStore")
+	}
 	h = Idempotency(rt.Idempotency, rt.Now)(h)
 	h = Authenticate(rt.Keyring, rt.Revoked)(h)
 	rt.HandlePublic(pattern, h)
