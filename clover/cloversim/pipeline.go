@@ -21,8 +21,10 @@ const maxBody = 1 << 20
 //  3. rate limits per token and per app (429 with X-RateLimit-* and retry-after);
 //  4. injected faults: 429, 5xx, latency (drawn from Options.Seed);
 //  5. idempotency replay for POSTs carrying an idempotency-key;
-//  6. the handler; then, if the timeout-after-commit fault was drawn, no
-//     answer at all: the connection is aborted once the client gives up.
+//  6. the handler; then, if the timeout-after-commit fault was drawn and the
+//     request is a write (not GET), no answer at all: the result is stored
+//     (and replays for its idempotency key) but the connection is aborted
+//     once the client gives up.
 func (s *Sim) api(h apiFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearer(r)

@@ -158,7 +158,7 @@ type idemEntry struct {
 
 // LedgerEntry is one movement of money, for /_sim/ledger and tests.
 type LedgerEntry struct {
-	Kind       string `json:"kind"` // charge | capture | refund | void
+	Kind       string `json:"kind"` // charge | auth | capture | refund | void (see ledger.go)
 	MerchantID string `json:"merchant_id"`
 	ChargeID   string `json:"charge_id"`
 	RefundID   string `json:"refund_id,omitempty"`
