@@ -11,17 +11,17 @@ import (
 	"github.com/paybridge/paybridge/billing"
 )
 
-// V1 serves the /v1 resources of DESIGN.md §5 over the billing service. It
-// expects to run behind Authenticate (claims in the context) and the
-// idempotency middleware; Routes registers its handlers.
+// V1 serves the /v1 resources of DESIGN.md §5 over the billing service.
+// Routes registers its handlers on a Router, which authenticates them and
+// applies Idempotency-Key semantics to their POSTs.
 type V1 struct {
 	Service *billing.Service
 	Store   paybridge.Store // audit log
 	Logger  *slog.Logger
 }
 
-// Routes registers every /v1 resource route on mux.
-func (v *V1) Routes(mux *http.ServeMux) {
+// Routes registers every /v1 resource route on rt.
+func (v *V1) Routes(mux *Router) {
 	mux.HandleFunc("POST /v1/customers", v.createCustomer)
 	mux.HandleFunc("GET /v1/customers", v.listCustomers)
 	mux.HandleFunc("GET /v1/customers/{id}", v.getCustomer)

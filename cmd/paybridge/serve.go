@@ -114,16 +114,15 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.server = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	m.wg.Add(2)
+	if err := m.startJobs(bg); err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("serve", "err", err)
 		}
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.Service.RunReconciler(bg, c.ReconcileInterval)
 	}()
 	m.Logger.Info("paybridge listening", "url", m.URL, "sandbox", c.Sandbox())
 	return nil
@@ -143,6 +142,7 @@ func (m *Main) Close() error {
 		_ = m.listener.Close()
 	}
 	m.wg.Wait()
+	m.stopJobs(ctx)
 	if m.simSrv != nil {
 		_ = m.simSrv.Shutdown(ctx)
 	}
@@ -201,28 +201,17 @@ func (m *Main) cloverSetup(ctx context.Context) (clover.URLs, clover.Config, err
 }
 
 // handler is the whole HTTP surface: health, metrics, the spec, and /v1
-// behind authentication and idempotency.
+// behind authentication and idempotency, all through one Router (request
+// ids, access log and metrics by route, recovery, security headers).
 func (m *Main) handler() http.Handler {
-	v1 := http.NewServeMux()
-	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(v1)
-	api := httpapi.Authenticate(m.Keyring, nil)(httpapi.Idempotency(m.DB, time.Now)(v1))
-
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", api)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := m.DB.Ping(ctx); err != nil {
-			m.Logger.Error("readyz: database unreachable", "err", err)
-			httpapi.WriteJSON(w, r, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-			return
-		}
-		httpapi.WriteJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mux.Handle("GET /metrics", m.Metrics.Handler())
-	mux.Handle("GET /openapi.yaml", httpapi.SpecHandler())
-	return httpapi.RequestID(m.Logger)(httpapi.AccessLog(m.Logger, m.Metrics)(httpapi.Recover(m.Logger)(httpapi.SecurityHeaders(mux))))
+	rt := httpapi.NewRouter(m.Keyring, m.DB)
+	rt.Logger, rt.Metrics, rt.Revoked = m.Logger, m.Metrics, m.revoked
+	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(rt)
+	rt.HandlePublic("GET /healthz", httpapi.HealthHandler())
+	rt.HandlePublic("GET /readyz", httpapi.ReadyHandler(m.DB.Ping))
+	rt.HandlePublic("GET /metrics", m.Metrics.Handler())
+	m.eventRoutes(rt)      // wire_events.go: /v1/events, /v1/webhook-endpoints, /webhooks/clover…
+	m.onboardingRoutes(rt) // wire_onboarding.go: /v1/integrations, /connect, /oauth/callback, /v1/auth/whoami
+	m.webRoutes(rt)        // wire_web.go: /pay/{link}, /v1/invoices/{id}/payment-link, /send, receipts
+	return rt
 }
