@@ -42,5 +42,5 @@ func (db *DB) ListAudit(ctx context.Context, merchantID string, f paybridge.Audi
 	if f.ObjectID != "" {
 		q.where("object_id = %s", f.ObjectID)
 	}
-	return list(ctx, db, q, f.Cursor, f.Limit, true, scanAudit)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, true, scanAudit)
 }

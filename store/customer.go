@@ -65,5 +65,5 @@ func (db *DB) ListCustomers(ctx context.Context, merchantID string, f paybridge.
 	if f.Email != "" {
 		q.where("email_lower = %s", strings.ToLower(f.Email))
 	}
-	return list(ctx, db, q, f.Cursor, f.Limit, false, scanCustomer)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanCustomer)
 }

@@ -132,6 +132,23 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// readTx runs fn in a read-only snapshot, so a read of several tables
+// (an invoice and its lines) never mixes two versions. On SQLite the read
+// pool's deferred transaction is a WAL snapshot; on PostgreSQL it is
+// REPEATABLE READ.
+func (db *DB) readTx(ctx context.Context, fn func(q querier) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.engine == EnginePostgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return db.internal("begin read", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(tx)
+}
+
 // now is the store's clock, truncated to what the database keeps.
 func (db *DB) now() time.Time { return trunc(db.Now()) }
 

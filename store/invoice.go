@@ -94,7 +94,11 @@ func (db *DB) customerExists(ctx context.Context, q querier, merchantID, custome
 
 // GetInvoice returns merchantID's invoice id with its line items.
 func (db *DB) GetInvoice(ctx context.Context, merchantID, id string) (*paybridge.Invoice, error) {
-	inv, err := db.getInvoice(ctx, db.r, merchantID, id)
+	var inv *paybridge.Invoice
+	err := db.readTx(ctx, func(q querier) (err error) {
+		inv, err = db.getInvoice(ctx, q, merchantID, id)
+		return err
+	})
 	return inv, db.getErr("invoice", err)
 }
 
@@ -185,20 +189,30 @@ func (db *DB) ListInvoices(ctx context.Context, merchantID string, f paybridge.I
 	if f.CustomerID != "" {
 		q.where("customer_id = %s", f.CustomerID)
 	}
-	invs, next, err := list(ctx, db, q, f.Cursor, f.Limit, false, scanInvoice)
-	if err != nil || len(invs) == 0 {
-		return invs, next, err
-	}
-	ids := make([]string, len(invs))
-	for i, inv := range invs {
-		ids[i] = inv.ID
-	}
-	lines, err := db.lineItems(ctx, db.r, ids)
+	var (
+		invs []*paybridge.Invoice
+		next string
+	)
+	err := db.readTx(ctx, func(src querier) (err error) {
+		invs, next, err = list(ctx, db, src, q, f.Cursor, f.Limit, false, scanInvoice)
+		if err != nil || len(invs) == 0 {
+			return err
+		}
+		ids := make([]string, len(invs))
+		for i, inv := range invs {
+			ids[i] = inv.ID
+		}
+		lines, err := db.lineItems(ctx, src, ids)
+		if err != nil {
+			return db.mapErr("list line items", err)
+		}
+		for _, inv := range invs {
+			inv.LineItems = lines[inv.ID]
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, "", db.mapErr("list line items", err)
-	}
-	for _, inv := range invs {
-		inv.LineItems = lines[inv.ID]
+		return nil, "", err
 	}
 	return invs, next, nil
 }

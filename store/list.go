@@ -22,7 +22,7 @@ func (q *query) where(cond string, arg any) {
 // list runs q (a SELECT whose first column is seq) one page at a time:
 // rows after the cursor in seq order (descending when newestFirst), limit+1
 // of them so the page knows whether another follows.
-func list[T any](ctx context.Context, db *DB, q query, cursor string, limit int, newestFirst bool,
+func list[T any](ctx context.Context, db *DB, src querier, q query, cursor string, limit int, newestFirst bool,
 	scan func(scanner) (T, error)) ([]T, string, error) {
 	after, err := decodeCursor(cursor)
 	if err != nil {
@@ -40,7 +40,7 @@ func list[T any](ctx context.Context, db *DB, q query, cursor string, limit int,
 	}
 	q.args = append(q.args, limit+1)
 	q.sql += fmt.Sprintf(" ORDER BY seq %s LIMIT $%d", order, len(q.args))
-	rows, err := db.r.QueryContext(ctx, q.sql, q.args...)
+	rows, err := src.QueryContext(ctx, q.sql, q.args...)
 	if err != nil {
 		return nil, "", db.mapErr("list", err)
 	}

@@ -108,14 +108,25 @@ func (db *DB) ListPayments(ctx context.Context, merchantID string, f paybridge.P
 	if f.Status != "" {
 		q.where("status = %s", string(f.Status))
 	}
-	return list(ctx, db, q, f.Cursor, f.Limit, false, scanPayment)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanPayment)
 }
 
 // DuePayments returns in-flight payments to reconcile, any merchant,
 // oldest first: unknown ones due by now, pending ones untouched since
-// staleBefore.
+// staleBefore; at most limit (default 100, capped at 1000).
 func (db *DB) DuePayments(ctx context.Context, now, staleBefore time.Time, limit int) ([]*paybridge.Payment, error) {
 	return due(ctx, db, "payments", paymentCols, now, staleBefore, limit, scanPayment)
+}
+
+// dueLimit bounds one reconciliation batch: 100 by default, 1000 at most.
+func dueLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
 }
 
 // due is the reconciliation query shared by payments, refunds and returns
@@ -124,7 +135,7 @@ func due[T any](ctx context.Context, db *DB, table, cols string, now, staleBefor
 	scan func(scanner) (T, error)) ([]T, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+cols+` FROM `+table+`
 		WHERE (status = 'unknown' AND next_attempt_at <= $1) OR (status = 'pending' AND updated_at < $2)
-		ORDER BY seq LIMIT $3`, now.UnixMicro(), staleBefore.UnixMicro(), pageLimit(limit))
+		ORDER BY seq LIMIT $3`, now.UnixMicro(), staleBefore.UnixMicro(), dueLimit(limit))
 	if err != nil {
 		return nil, db.mapErr("due "+table, err)
 	}

@@ -114,7 +114,7 @@ func (db *DB) ListRefunds(ctx context.Context, merchantID string, f paybridge.Re
 	if f.InvoiceID != "" {
 		q.where("invoice_id = %s", f.InvoiceID)
 	}
-	return list(ctx, db, q, f.Cursor, f.Limit, false, scanRefund)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanRefund)
 }
 
 // DueRefunds returns in-flight refunds to reconcile, like DuePayments.

@@ -99,39 +99,44 @@ func testRefunds(t *testing.T, s paybridge.Store) {
 }
 
 // testRefundsConcurrent races refunds: together they never reserve more
-// than was captured.
+// than was captured, whether or not the payment belongs to an invoice.
 func testRefundsConcurrent(t *testing.T, s paybridge.Store) {
 	ctx := context.Background()
 	m := newMerchant(t, s)
 	inv := newInvoice(t, s, m, newCustomer(t, s, m))
-	p := paidPayment(t, s, m, inv, 2550)
-	const n = 30
-	var (
-		wg             sync.WaitGroup
-		mu             sync.Mutex
-		created, large int
-	)
-	start := make(chan struct{})
-	for range n {
-		wg.Go(func() {
-			<-start
-			err := s.CreateRefund(ctx, &paybridge.Refund{MerchantID: m.ID, PaymentID: p.ID, Amount: 100, Currency: "usd"})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				created++
-			case paybridge.ErrorCode(err) == "amount_too_large":
-				large++
-			default:
-				t.Errorf("CreateRefund: %v", err)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if created != 25 || large != n-25 {
-		t.Errorf("created %d refunds of 100 on 2550 (%d too large); want 25", created, large)
+	for _, tc := range []struct {
+		name string
+		inv  *paybridge.Invoice
+	}{{"invoice payment", inv}, {"direct payment", nil}} {
+		p := paidPayment(t, s, m, tc.inv, 2550)
+		const n = 30
+		var (
+			wg             sync.WaitGroup
+			mu             sync.Mutex
+			created, large int
+		)
+		start := make(chan struct{})
+		for range n {
+			wg.Go(func() {
+				<-start
+				err := s.CreateRefund(ctx, &paybridge.Refund{MerchantID: m.ID, PaymentID: p.ID, Amount: 100, Currency: "usd"})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					created++
+				case paybridge.ErrorCode(err) == "amount_too_large":
+					large++
+				default:
+					t.Errorf("CreateRefund: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if created != 25 || large != n-25 {
+			t.Errorf("%s: created %d refunds of 100 on 2550 (%d too large); want 25", tc.name, created, large)
+		}
 	}
 }
 
