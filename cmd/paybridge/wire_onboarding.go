@@ -15,3 +15,6 @@ func (m *Main) revoked(ctx context.Context, jti string) (bool, error) { return f
 // onboardingRoutes registers onboarding's routes: authenticated /v1 ones
 // with rt.Handle, the platform-secret and browser ones with rt.HandlePublic.
 func (m *Main) onboardingRoutes(rt *httpapi.Router) {}
+
+// onboardingPeriodics is onboarding's background work (token refresh).
+func (m *Main) onboardingPeriodics() []Periodic { return nil }

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"time"
+)
+
+// Periodic is background work that runs every Every, in one instance at a
+// time (the job runner guarantees it across instances once it is River).
+// Run must be safe to repeat: a crash mid-run means it runs again.
+type Periodic struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// periodics gathers every issue's periodic work.
+func (m *Main) periodics() []Periodic {
+	ps := []Periodic{{Name: "reconcile", Every: m.Config.ReconcileInterval, Run: func(ctx context.Context) error {
+		_, err := m.Service.Reconcile(ctx)
+		return err
+	}}}
+	return append(ps, m.onboardingPeriodics()...)
+}
