@@ -79,14 +79,18 @@ func newExtEnv(t *testing.T, mutate ...func(*Options)) *extEnv {
 	t.Helper()
 	clock := &extClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	hooks := newHookRecv(t)
-	var s *Sim
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	o := Options{LimitsOff: true, Now: clock.Now, Seed: 1, BaseURL: srv.URL}
+	// The listener exists before the Sim (which needs its URL), and the
+	// server starts only once the Sim is built: no request can see it
+	// half-made.
+	srv := httptest.NewUnstartedServer(nil)
+	o := Options{LimitsOff: true, Now: clock.Now, Seed: 1, BaseURL: "http://" + srv.Listener.Addr().String()}
 	for _, f := range mutate {
 		f(&o)
 	}
-	s = New(o)
+	s := New(o)
+	srv.Config.Handler = s
+	srv.Start()
+	t.Cleanup(srv.Close)
 	t.Cleanup(func() { _ = s.Close() })
 	op := s.Options()
 	return &extEnv{t: t, sim: s, srv: srv, mid: op.MerchantID, token: op.AccessToken, pakms: op.PAKMSKey, hooks: hooks}
