@@ -160,9 +160,6 @@ func (db *DB) stamp(t time.Time) time.Time {
 	return trunc(t)
 }
 
-// sqlite reports the engine, for the few statements that differ.
-func (db *DB) sqlite() bool { return db.engine == EngineSQLite }
-
 // wrapf formats an internal error for logs (never for clients).
 func wrapf(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -16,29 +17,36 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 	rec.Completed, rec.Status, rec.Body = false, 0, nil
 	var stored *paybridge.IdempotencyRecord
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
-			(merchant_id, key, request_hash, completed, status, body, created_at)
-			VALUES ($1, $2, $3, $4, 0, NULL, $5) ON CONFLICT (merchant_id, key) DO NOTHING`,
-			rec.MerchantID, rec.Key, rec.RequestHash, false, micros(rec.CreatedAt))
-		if err != nil {
-			return wrapf(err, "insert idempotency key")
+		// A conflicting key released between our INSERT and SELECT is
+		// gone; then the INSERT is simply tried again.
+		for range 3 {
+			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
+				(merchant_id, key, request_hash, completed, status, body, created_at)
+				VALUES ($1, $2, $3, $4, 0, NULL, $5) ON CONFLICT (merchant_id, key) DO NOTHING`,
+				rec.MerchantID, rec.Key, rec.RequestHash, false, micros(rec.CreatedAt))
+			if err != nil {
+				return wrapf(err, "insert idempotency key")
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				return err
+			}
+			// The key exists. On PostgreSQL the conflicting row is
+			// committed (ON CONFLICT waited for it), so this read sees it.
+			var s paybridge.IdempotencyRecord
+			var created int64
+			err = tx.QueryRowContext(ctx, `SELECT merchant_id, key, request_hash, completed, status, body, created_at
+				FROM idempotency_keys WHERE merchant_id = $1 AND key = $2`, rec.MerchantID, rec.Key).
+				Scan(&s.MerchantID, &s.Key, &s.RequestHash, &s.Completed, &s.Status, &s.Body, &created)
+			if err == sql.ErrNoRows {
+				continue
+			} else if err != nil {
+				return wrapf(err, "read idempotency key")
+			}
+			s.CreatedAt = fromMicros(created)
+			stored = &s
+			return nil
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-		// The key exists. On PostgreSQL the conflicting row is committed
-		// (ON CONFLICT waited for it), so this read sees it.
-		var s paybridge.IdempotencyRecord
-		var created int64
-		err = tx.QueryRowContext(ctx, `SELECT merchant_id, key, request_hash, completed, status, body, created_at
-			FROM idempotency_keys WHERE merchant_id = $1 AND key = $2`, rec.MerchantID, rec.Key).
-			Scan(&s.MerchantID, &s.Key, &s.RequestHash, &s.Completed, &s.Status, &s.Body, &created)
-		if err != nil {
-			return wrapf(err, "read idempotency key")
-		}
-		s.CreatedAt = fromMicros(created)
-		stored = &s
-		return nil
+		return errors.New("idempotency key kept vanishing")
 	})
 	return stored, err
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,5 +71,37 @@ func testIdempotencyPurge(t *testing.T, s paybridge.Store) {
 		if (prev == nil) != gone {
 			t.Errorf("key %s: purged = %v, want %v", key, prev == nil, gone)
 		}
+	}
+}
+
+// testIdempotencyConcurrent races one key: exactly one request starts,
+// every other one sees its record.
+func testIdempotencyConcurrent(t *testing.T, s paybridge.Store) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	const n = 20
+	var (
+		wg            sync.WaitGroup
+		mu            sync.Mutex
+		first, others int
+	)
+	for range n {
+		wg.Go(func() {
+			prev, err := s.BeginIdempotent(ctx, &paybridge.IdempotencyRecord{MerchantID: m.ID, Key: "race", RequestHash: "h"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Errorf("BeginIdempotent: %v", err)
+			case prev == nil:
+				first++
+			case prev.Key == "race" && !prev.Completed:
+				others++
+			}
+		})
+	}
+	wg.Wait()
+	if first != 1 || others != n-1 {
+		t.Errorf("%d requests started, %d saw the record; want 1 and %d", first, others, n-1)
 	}
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) paybridge.Store) {
 		{"Audit", testAudit},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {
