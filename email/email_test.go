@@ -1,0 +1,104 @@
+package email_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paybridge/paybridge/email"
+	"github.com/paybridge/paybridge/email/emailtest"
+)
+
+func TestSMTPDelivers(t *testing.T) {
+	t.Parallel()
+	srv := emailtest.Start(t)
+	s := &email.SMTP{Host: srv.Host, Port: srv.Port, From: "Sandbox Plumbing <billing@example.com>", TLS: "none"}
+	err := s.Send(context.Background(), email.Message{To: "jordan@example.com", Subject: "Reçu INV-000001",
+		Text: "Total: 10,00 $\nMerci", HTML: "<p>Total</p>", Kind: "receipt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-srv.C:
+		if m.From != "billing@example.com" || len(m.To) != 1 || m.To[0] != "jordan@example.com" {
+			t.Fatalf("envelope %q → %q", m.From, m.To)
+		}
+		if m.Subject != "Reçu INV-000001" || !strings.Contains(m.Text, "10,00 $") || !strings.Contains(m.HTML, "<p>Total</p>") {
+			t.Fatalf("subject %q text %q html %q", m.Subject, m.Text, m.HTML)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no mail arrived")
+	}
+}
+
+func TestSMTPRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		s  email.SMTP
+		to string
+	}{
+		"no host":      {email.SMTP{From: "a@example.com"}, "b@example.com"},
+		"bad to":       {email.SMTP{Host: "127.0.0.1", From: "a@example.com", TLS: "none"}, "not an address"},
+		"bad from":     {email.SMTP{Host: "127.0.0.1", From: "nope", TLS: "none"}, "b@example.com"},
+		"bad tls mode": {email.SMTP{Host: "127.0.0.1", From: "a@example.com", TLS: "sometimes"}, "b@example.com"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if err := tc.s.Send(context.Background(), email.Message{To: tc.to, Subject: "x", Text: "x"}); err == nil {
+				t.Fatal("Send succeeded")
+			}
+		})
+	}
+}
+
+func TestSMTPServerDown(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	srv.Close() // nothing listens there now
+	s := &email.SMTP{Host: "127.0.0.1", Port: port, From: "a@example.com", TLS: "none", Timeout: 5 * time.Second}
+	if err := s.Send(context.Background(), email.Message{To: "b@example.com", Subject: "x", Text: "x"}); err == nil {
+		t.Fatal("Send to a closed port succeeded")
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	t.Parallel()
+	o := &email.Outbox{Max: 2}
+	sub := o.Subscribe()
+	for _, s := range []string{"one", "two <b>", "three"} {
+		if err := o.Send(context.Background(), email.Message{To: "x@example.com", Subject: s, Text: "body " + s, Kind: "receipt"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := (<-sub).Subject; got != "one" {
+		t.Fatalf("first subscribed message %q", got)
+	}
+	msgs := o.Messages()
+	if len(msgs) != 2 || msgs[0].Subject != "two <b>" || msgs[1].Subject != "three" || msgs[1].SentAt.IsZero() {
+		t.Fatalf("messages %+v: want the last two, stamped", msgs)
+	}
+	rec := httptest.NewRecorder()
+	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox", nil))
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "two &lt;b&gt;") || strings.Contains(body, "two <b>") {
+		t.Fatalf("list page %d: %s", rec.Code, body)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Fatalf("CSP %q", csp)
+	}
+	rec = httptest.NewRecorder()
+	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox?m=1", nil))
+	if !strings.Contains(rec.Body.String(), "body three") {
+		t.Fatalf("message page: %s", rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox?m=9", nil))
+	if rec.Code != 404 {
+		t.Fatalf("unknown message: %d", rec.Code)
+	}
+}
