@@ -21,7 +21,9 @@ func (l *Local) dispatch(as *appState, now time.Duration) {
 				return // only a release helps, and it dispatches
 			}
 			if at := as.rate.allowedAt(); at > now {
-				l.arm(as, now, at)
+				if at != blocked {
+					l.arm(as, now, at)
+				} // else every app slot is in flight: a release dispatches
 				return
 			}
 			ts := as.rotation[0]
@@ -61,7 +63,7 @@ func (l *Local) grant(ts *tokenState, now time.Duration) {
 	w := ts.head
 	ts.remove(w)
 	ts.app.waiting--
-	ts.start(now)
+	ts.start()
 	w.granted = true
 	w.at = now
 	close(w.ready)
@@ -92,7 +94,7 @@ func (l *Local) wake(as *appState) {
 }
 
 // sweep forgets token and app state that is idle at now: nothing in flight,
-// nobody waiting, no start that still counts. A new call for a forgotten key
+// nobody waiting, no rate slot still held. A new call for a forgotten key
 // starts from fresh state, which behaves exactly as the forgotten one would
 // have. l.mu must be held.
 func (l *Local) sweep(now time.Duration) {

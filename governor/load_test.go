@@ -3,6 +3,7 @@ package governor
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -13,12 +14,12 @@ import (
 )
 
 // load is a record of many goroutines calling Acquire in a loop: when each
-// call started, and the most calls ever in flight per token and per app,
-// counted by the callers themselves.
+// call started and was released, and the most calls ever in flight per token
+// and per app, counted by the callers themselves.
 type load struct {
 	mu          sync.Mutex
-	tokenStarts map[string][]time.Duration
-	appStarts   []time.Duration
+	tokenCalls  map[string][]call
+	appCalls    []call
 	inflight    map[string]int // by token, and "" for the app
 	maxInflight map[string]int
 }
@@ -29,7 +30,7 @@ type load struct {
 func runLoad(t *testing.T, g *Local, tokens []string, perToken int, d time.Duration, hold func(n int) time.Duration) *load {
 	t.Helper()
 	ld := &load{
-		tokenStarts: map[string][]time.Duration{},
+		tokenCalls:  map[string][]call{},
 		inflight:    map[string]int{},
 		maxInflight: map[string]int{},
 	}
@@ -46,9 +47,10 @@ func runLoad(t *testing.T, g *Local, tokens []string, perToken int, d time.Durat
 					if err != nil {
 						return
 					}
-					ld.started(tok, time.Since(t0))
+					start := time.Since(t0)
+					ld.started(tok)
 					time.Sleep(hold(n))
-					ld.ended(tok)
+					ld.ended(tok, call{start, time.Since(t0)})
 					release()
 				}
 			})
@@ -58,31 +60,51 @@ func runLoad(t *testing.T, g *Local, tokens []string, perToken int, d time.Durat
 	return ld
 }
 
-func (ld *load) started(tok string, at time.Duration) {
+func (ld *load) started(tok string) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
-	ld.tokenStarts[tok] = append(ld.tokenStarts[tok], at)
-	ld.appStarts = append(ld.appStarts, at)
 	for _, k := range []string{tok, ""} {
 		ld.inflight[k]++
 		ld.maxInflight[k] = max(ld.maxInflight[k], ld.inflight[k])
 	}
 }
 
-func (ld *load) ended(tok string) {
+func (ld *load) ended(tok string, c call) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
+	ld.tokenCalls[tok] = append(ld.tokenCalls[tok], c)
+	ld.appCalls = append(ld.appCalls, c)
 	ld.inflight[tok]--
 	ld.inflight[""]--
 }
 
-// checkRate fails t if more than limit of starts fall in any one-second
-// window.
-func checkRate(t *testing.T, what string, starts []time.Duration, limit int) {
+// checkRate fails t if more than limit calls are live in any one-second
+// window (see crowdedCalls): calls in flight at its end plus calls released
+// within it. That bounds arrivals wherever in its call each request
+// arrived; to show it, it also places each arrival at a random point of its
+// call and counts them.
+func checkRate(t *testing.T, what string, calls []call, limit int) {
 	t.Helper()
-	if i, crowded := crowdedWindow(starts, limit, time.Second); crowded {
-		t.Errorf("%s: %d starts within one second from %v", what, limit+1, i)
+	if at, n, crowded := crowdedCalls(calls, limit, time.Second); crowded {
+		t.Errorf("%s: %d calls live in the second before %v, want at most %d", what, n, at, limit)
 	}
+	r := rand.New(rand.NewPCG(uint64(len(calls)), uint64(limit)))
+	arrivals := make([]time.Duration, len(calls))
+	for i, c := range calls {
+		arrivals[i] = c.start + time.Duration(r.Int64N(int64(c.end-c.start)+1))
+	}
+	if i, crowded := crowdedWindow(arrivals, limit, time.Second); crowded {
+		t.Errorf("%s: %d arrivals within one second from the %dth", what, limit+1, i)
+	}
+}
+
+// starts returns the calls' start times.
+func starts(calls []call) []time.Duration {
+	s := make([]time.Duration, len(calls))
+	for i, c := range calls {
+		s[i] = c.start
+	}
+	return s
 }
 
 func tokenNames(n int) []string {
@@ -93,6 +115,12 @@ func tokenNames(n int) []string {
 	return names
 }
 
+// TestTokenRateInEveryWindow: 200 callers on one token, calls lasting 0 to
+// 60 ms. No one-second window sees more than 16 live calls, so no more than
+// 16 arrivals, and the budget is still used: each of the 16 rate slots turns
+// over within 1 s + 60 ms (the call) + 60 ms (waiting for a concurrency
+// slot), so at least 9 times in 10 s, and at most 10 times, since a slot's
+// next start is at least 1 s after its last.
 func TestTokenRateInEveryWindow(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -100,15 +128,37 @@ func TestTokenRateInEveryWindow(t *testing.T) {
 		ld := runLoad(t, g, []string{"busy"}, 200, 10*time.Second, func(n int) time.Duration {
 			return time.Duration(n%7) * 10 * time.Millisecond
 		})
-		starts := ld.tokenStarts["busy"]
-		checkRate(t, "token", starts, 16)
-		// Nine full seconds of 16, and at most 16 more: the window paces,
-		// it does not starve.
-		if n := countBefore(starts, 10*time.Second); n < 9*16 || n > 10*16 {
+		calls := ld.tokenCalls["busy"]
+		checkRate(t, "token", calls, 16)
+		if n := countBefore(starts(calls), 10*time.Second); n < 9*16 || n > 10*16 {
 			t.Errorf("%d starts in the first 10 s at 16/s, want 144..160", n)
 		}
 		if got := ld.maxInflight["busy"]; got > 5 {
 			t.Errorf("%d calls in flight on one token, want at most 5", got)
+		}
+	})
+}
+
+// TestSlowCallsStayInBudget: calls of up to 1.4 s, some longer than the
+// window itself. Still no window sees more than 16 live calls, and the rate
+// is what the slots allow: a slot turns over once per 1 s + its call, never
+// faster.
+func TestSlowCallsStayInBudget(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		g := NewLocal(clover.Budget{TokenRPS: 16, TokenConcurrent: 16, AppRPS: 1000, AppConcurrent: 1000})
+		hold := func(n int) time.Duration { return time.Duration(n%8) * 200 * time.Millisecond }
+		ld := runLoad(t, g, []string{"busy"}, 50, 20*time.Second, hold)
+		calls := ld.tokenCalls["busy"]
+		checkRate(t, "token", calls, 16)
+		// A slot turns over once per 1 s + its call (0..1.4 s), and 50
+		// callers always want one: at least 20/2.4, so 8 turns per slot.
+		// Calls average 0.7 s, so n*1.7 s ≲ 16*(20+2.4) s: n ≲ 211. A
+		// window over start times would allow 320.
+		n := countBefore(starts(calls), 20*time.Second)
+		t.Logf("%d starts in 20 s", n)
+		if n < 16*8 || n > 230 {
+			t.Errorf("%d starts in 20 s at 16/s with calls of 0..1.4 s, want 128..230", n)
 		}
 	})
 }
@@ -176,21 +226,21 @@ func TestAppBudgetAcrossManyTokens(t *testing.T) {
 		ld := runLoad(t, g, tokens, 10, 10*time.Second, func(n int) time.Duration {
 			return time.Duration(n%4) * 50 * time.Millisecond
 		})
-		checkRate(t, "app", ld.appStarts, 50)
-		if n := countBefore(ld.appStarts, 10*time.Second); n < 9*50 || n > 10*50 {
+		checkRate(t, "app", ld.appCalls, 50)
+		if n := countBefore(starts(ld.appCalls), 10*time.Second); n < 9*50 || n > 10*50 {
 			t.Errorf("%d starts in the first 10 s at 50/s per app, want 450..500", n)
 		}
 		if got := ld.maxInflight[""]; got > 10 {
 			t.Errorf("app: %d in flight, want at most 10", got)
 		}
 		for _, tok := range tokens {
-			checkRate(t, "token "+tok, ld.tokenStarts[tok], 16)
+			checkRate(t, "token "+tok, ld.tokenCalls[tok], 16)
 			if got := ld.maxInflight[tok]; got > 5 {
 				t.Errorf("token %s: %d in flight, want at most 5", tok, got)
 			}
 			// Round robin: each of 20 equally busy tokens gets about
 			// a twentieth of 500.
-			if n := len(ld.tokenStarts[tok]); n < 15 || n > 35 {
+			if n := len(ld.tokenCalls[tok]); n < 15 || n > 35 {
 				t.Errorf("token %s: %d starts of about 500, want a fair share (15..35)", tok, n)
 			}
 		}

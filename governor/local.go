@@ -14,9 +14,11 @@ import (
 const sweepEvery = time.Minute
 
 // Local is the in-process clover.Governor: one instance's view of Clover's
-// budget, per token and per app. Each of those has a strict sliding-window
-// rate limit (no more than N calls start in any one second) and a limit on
-// calls in flight.
+// budget, per token and per app. Each of those has a rate limit of N slots
+// and a limit on calls in flight. A call holds a rate slot from its start
+// until one second after its release, so no more than N of its requests can
+// arrive at Clover in any one second, however long the network takes to
+// deliver them (see the package doc for why, and what it costs).
 //
 // Waiters queue FIFO per token and wait until their context ends. Tokens
 // whose heads wait only for the shared app budget take it in round-robin
@@ -72,8 +74,8 @@ func NewLocal(b clover.Budget) *Local {
 // the merchant dashboard get less than documented and Clover raises limits on
 // request (CLOVER.md §12). A zero or negative value keeps the default for
 // that field, so SetTokenBudget(token, 0, 0) removes the override. It takes
-// effect at once, for calls already waiting too; starts already made still
-// count against the new rate.
+// effect at once, for calls already waiting too; calls in flight and rate
+// slots still held count against the new rate.
 func (l *Local) SetTokenBudget(token string, rps float64, concurrent int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -102,10 +104,14 @@ func (l *Local) SetTokenBudget(token string, rps float64, concurrent int) {
 }
 
 // Acquire waits until a call for key may start within the token's and the
-// app's budget, then returns a release func that frees the call's
-// concurrency slot (calling it again does nothing). If ctx ends first it
-// returns ctx's error, having spent nothing: no rate, no slot, no place that
-// a later waiter would have to wait behind.
+// app's budget, then returns a release func, to be called once the call's
+// response has been read: it frees the call's concurrency slot at once and
+// its rate slot one second later (calling it again does nothing). If ctx
+// ends before Acquire returns it returns ctx's error, having spent nothing:
+// no rate, no slot, no place that a later waiter would have to wait behind.
+// That holds even if the call was granted as ctx ended, since such a call is
+// never made; a ctx that ends after Acquire returns cannot be told apart from
+// a call that was sent, so its release holds the rate slot as usual.
 func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -124,7 +130,7 @@ func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), erro
 	}
 	if ts.head == nil {
 		if ok, _ := ts.canStart(now); ok {
-			ts.start(now)
+			ts.start()
 			l.mu.Unlock()
 			if l.OnWait != nil {
 				l.OnWait(key, 0)
@@ -145,22 +151,26 @@ func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), erro
 	select {
 	case <-w.ready:
 	case <-ctx.Done():
+	}
+	if err := ctx.Err(); err != nil {
 		l.mu.Lock()
-		if !w.granted {
+		if w.granted {
+			// Admitted as ctx ended: the call will not be made, so
+			// it gives back its slots rather than hold a rate slot
+			// for a request that never arrives.
+			ts.unstart()
+		} else {
 			ts.remove(w)
 			as.waiting--
-			l.dispatch(as, l.now())
-			l.mu.Unlock()
-			if l.Logger != nil {
-				l.Logger.DebugContext(ctx, "clover budget wait ended by context",
-					slog.String("app", key.App), slog.String("token", key.Token),
-					slog.Duration("waited", l.now()-w.since))
-			}
-			return nil, ctx.Err()
 		}
-		// Admitted at the moment ctx ended: the slot is ours, and
-		// the caller's call will see ctx's end itself.
+		l.dispatch(as, l.now())
 		l.mu.Unlock()
+		if l.Logger != nil {
+			l.Logger.DebugContext(ctx, "clover budget wait ended by context",
+				slog.String("app", key.App), slog.String("token", key.Token),
+				slog.Duration("waited", l.now()-w.since))
+		}
+		return nil, err
 	}
 	if l.OnWait != nil {
 		l.OnWait(key, w.at-w.since)
@@ -168,7 +178,8 @@ func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), erro
 	return l.releaser(ts), nil
 }
 
-// releaser returns the release func for one started call of ts.
+// releaser returns the release func for one started call of ts. The release
+// time is read under l.mu, so releases are recorded in time order.
 func (l *Local) releaser(ts *tokenState) func() {
 	done := false
 	return func() {
@@ -178,10 +189,10 @@ func (l *Local) releaser(ts *tokenState) func() {
 			return
 		}
 		done = true
-		ts.inflight--
-		ts.app.inflight--
+		now := l.now()
+		ts.finish(now)
 		if ts.app.waiting > 0 {
-			l.dispatch(ts.app, l.now())
+			l.dispatch(ts.app, now)
 		}
 	}
 }
@@ -225,5 +236,5 @@ func (l *Local) tokenLimits(token string) (rps float64, conc int) {
 }
 
 // now is the time on the governor's monotonic clock. Whoever records a
-// start reads it with l.mu held, so starts are recorded in time order.
+// release reads it with l.mu held, so releases are recorded in time order.
 func (l *Local) now() time.Duration { return time.Since(l.epoch) }

@@ -85,22 +85,44 @@ func (ts *tokenState) canStart(now time.Duration) (ok bool, retryAt time.Duratio
 		return false, 0
 	}
 	at := max(ts.rate.allowedAt(), as.rate.allowedAt())
-	if at > now {
+	switch {
+	case at == blocked:
+		return false, 0
+	case at > now:
 		return false, at
 	}
 	return true, 0
 }
 
-// start spends one call of ts's and its app's budget.
-func (ts *tokenState) start(now time.Duration) {
+// start spends one call of ts's and its app's budget: a concurrency slot
+// and a rate slot of each.
+func (ts *tokenState) start() {
 	ts.inflight++
 	ts.app.inflight++
-	ts.rate.record(now)
-	ts.app.rate.record(now)
+	ts.rate.start()
+	ts.app.rate.start()
+}
+
+// finish ends a started call, released at now: its concurrency slots free
+// at once, its rate slots one span later.
+func (ts *tokenState) finish(now time.Duration) {
+	ts.inflight--
+	ts.app.inflight--
+	ts.rate.release(now)
+	ts.app.rate.release(now)
+}
+
+// unstart gives back everything start spent, for a call that was granted
+// but will never be made: no request can arrive, so no rate slot stays held.
+func (ts *tokenState) unstart() {
+	ts.inflight--
+	ts.app.inflight--
+	ts.rate.unstart()
+	ts.app.rate.unstart()
 }
 
 // idle reports whether forgetting ts changes nothing: no calls in flight,
-// nobody waiting and no start that still counts against its rate.
+// nobody waiting and no rate slot still held by a released call.
 func (ts *tokenState) idle(now time.Duration) bool {
 	return ts.inflight == 0 && ts.head == nil && ts.rate.idle(now)
 }

@@ -5,37 +5,50 @@ import (
 	"time"
 )
 
-// maxLog caps the number of start times a window remembers, so a budget
-// raised far above Clover's documented one (or a benchmark's "unlimited"
-// budget) cannot cost megabytes per token.
+// maxLog caps the number of slots a window has, so a budget raised far
+// above Clover's documented one (or a benchmark's "unlimited" budget) cannot
+// cost megabytes per token.
 const maxLog = 256
 
-// maxSpan is the longest window kept: one start a day.
+// maxSpan is the longest window kept: one call a day.
 const maxSpan = 24 * time.Hour
 
-// never is a start time so far in the past that it never limits anything,
-// yet far enough from math.MinInt64 that adding a span cannot overflow.
+// never is a time so far in the past that it never limits anything, yet far
+// enough from math.MinInt64 that adding a span cannot overflow.
 const never = time.Duration(math.MinInt64 / 4)
 
-// window is a strict sliding-window rate limit: a start is allowed at now
-// only if fewer than len(starts) starts happened in (now-span, now]. It keeps
-// the last len(starts) start times in a ring, so the check is one comparison
-// with the oldest of them.
+// blocked is what allowedAt returns when no amount of waiting frees a slot:
+// every slot is held by a call in flight, and only a release helps.
+const blocked = time.Duration(math.MaxInt64)
+
+// window is a rate limit that bounds when requests ARRIVE at Clover, though
+// the governor only sees when calls start and when they are released. A call
+// holds one of limit slots from the moment it starts until span after it is
+// released; a start is allowed only while a slot is free. Because a request
+// arrives after its start and before its release, every request arriving in
+// (t-span, t] belongs to a call holding a slot at t, so no more than limit
+// requests arrive in any span, whatever the network delays (see doc.go).
 //
-// For a budget of N per second with N <= maxLog, the ring holds N starts and
-// span is one second: exact. Above maxLog the second is cut into m equal
-// spans of at most k = floor(N/m) starts each; any one-second window is
-// covered by m spans, so it still sees at most m*k <= N starts. Below one per
-// second the ring holds one start and span is 1/rps.
+// It keeps the number of calls in flight and a ring of the release times
+// whose slots are still held, oldest first; releases are recorded in time
+// order, so the next slot to free is found by index.
+//
+// For a budget of N per second with N <= maxLog, there are N slots and span
+// is one second: exact. Above maxLog the second is cut into m equal spans of
+// k = floor(N/m) slots each; a request arriving in a one-second window
+// arrives within one of m spans, each of which sees at most k, so at most
+// m*k <= N. Below one per second there is one slot and span is 1/rps.
 type window struct {
-	starts []time.Duration // ring of the most recent start times; never if unused
-	next   int             // index of the oldest start, overwritten next
-	span   time.Duration
+	limit    int             // slots; 0 means no rate limit
+	span     time.Duration   // how long a slot stays held after its release
+	inflight int             // calls started and not yet released
+	ends     []time.Duration // ring of release times whose slots are held
+	head, n  int             // oldest release in ends, and how many there are
 }
 
-// newWindow returns a window allowing at most floor(rps) starts in any one
-// second (one per 1/rps seconds below 1). A non-finite or huge rps means no
-// rate limit.
+// newWindow returns a window allowing at most floor(rps) requests to arrive
+// in any one second (one per 1/rps seconds below 1). A non-finite or huge rps
+// means no rate limit.
 func newWindow(rps float64) window {
 	switch {
 	case math.IsInf(rps, 1) || rps >= float64(math.MaxInt32)*maxLog:
@@ -44,69 +57,108 @@ func newWindow(rps float64) window {
 		// Below one a day is treated as one a day, so the span fits a
 		// Duration.
 		span := math.Min(math.Ceil(float64(time.Second)/rps), float64(maxSpan))
-		return newRing(1, time.Duration(span))
+		return newSlots(1, time.Duration(span))
 	}
 	n := int(rps)
 	m := (n + maxLog - 1) / maxLog // spans per second
-	k := n / m                     // starts per span
+	k := n / m                     // slots per span
 	span := (time.Second + time.Duration(m) - 1) / time.Duration(m)
-	return newRing(k, span)
+	return newSlots(k, span)
 }
 
-func newRing(k int, span time.Duration) window {
-	w := window{starts: make([]time.Duration, k), span: span}
-	for i := range w.starts {
-		w.starts[i] = never
-	}
-	return w
+func newSlots(k int, span time.Duration) window {
+	return window{limit: k, span: span, ends: make([]time.Duration, k)}
 }
 
-// allowedAt returns the earliest time a new start fits in the window.
+// allowedAt returns the earliest time a new call may start (never if at
+// once), or blocked if every slot is held by a call in flight.
 func (w *window) allowedAt() time.Duration {
-	if len(w.starts) == 0 {
+	if w.limit == 0 {
 		return never
 	}
-	return w.starts[w.next] + w.span
+	if w.inflight >= w.limit {
+		return blocked
+	}
+	// Slots held: inflight + n. For one to be free, the oldest
+	// inflight+n-limit+1 released slots must have expired.
+	i := w.inflight + w.n - w.limit
+	if i < 0 {
+		return never
+	}
+	return w.ends[(w.head+i)%len(w.ends)] + w.span
 }
 
-// record notes a start at now, which must not be earlier than any recorded.
-func (w *window) record(now time.Duration) {
-	if len(w.starts) == 0 {
+// start takes a slot for a call starting now.
+func (w *window) start() { w.inflight++ }
+
+// unstart gives back the slot of a call that was started but never made.
+func (w *window) unstart() { w.inflight-- }
+
+// release notes that a call in flight was released at now, which must not be
+// earlier than any release recorded: its slot stays held until now+span.
+func (w *window) release(now time.Duration) {
+	w.inflight--
+	if w.limit == 0 {
 		return
 	}
-	w.starts[w.next] = now
-	w.next++
-	if w.next == len(w.starts) {
-		w.next = 0
+	w.prune(now)
+	if w.n == len(w.ends) {
+		w.grow()
+	}
+	w.ends[(w.head+w.n)%len(w.ends)] = now
+	w.n++
+}
+
+// prune forgets the releases whose slots are free at now.
+func (w *window) prune(now time.Duration) {
+	for w.n > 0 && w.ends[w.head]+w.span <= now {
+		w.head++
+		if w.head == len(w.ends) {
+			w.head = 0
+		}
+		w.n--
 	}
 }
 
-// idle reports whether no recorded start still counts at now, so forgetting
-// the window changes nothing.
+// grow doubles the ring. Only a budget lowered by SetTokenBudget, with more
+// slots held than the new limit, fills it.
+func (w *window) grow() {
+	ends := make([]time.Duration, max(1, 2*len(w.ends)))
+	for i := range w.n {
+		ends[i] = w.ends[(w.head+i)%len(w.ends)]
+	}
+	w.ends, w.head = ends, 0
+}
+
+// idle reports whether no slot is held at now, so forgetting the window
+// changes nothing.
 func (w *window) idle(now time.Duration) bool {
-	if len(w.starts) == 0 {
+	if w.inflight != 0 {
+		return false
+	}
+	if w.n == 0 {
 		return true
 	}
-	last := w.next - 1
-	if last < 0 {
-		last = len(w.starts) - 1
-	}
-	return w.starts[last]+w.span <= now
+	last := w.ends[(w.head+w.n-1)%len(w.ends)]
+	return last+w.span <= now
 }
 
-// resized returns a window with the limits of nw that keeps w's most recent
-// starts, so changing a token's budget does not forget what it just spent.
+// resized returns a window with the limits of nw that keeps w's calls in
+// flight and its held slots, so changing a token's budget does not forget
+// what it just spent. A held slot stays held until its release plus nw's
+// span. An unlimited window keeps no releases, so after a change from no
+// limit to a limit only calls in flight count.
 func (w *window) resized(nw window) window {
-	if len(w.starts) == 0 || len(nw.starts) == 0 {
+	nw.inflight = w.inflight
+	if nw.limit == 0 {
 		return nw
 	}
-	k := min(len(w.starts), len(nw.starts))
-	// Copy the k newest starts, oldest first, into the tail of nw's ring,
-	// whose oldest entries (at index 0 on) stay never.
-	for i := range k {
-		src := (w.next - k + i + len(w.starts)) % len(w.starts)
-		nw.starts[len(nw.starts)-k+i] = w.starts[src]
+	for i := range w.n {
+		if nw.n == len(nw.ends) {
+			nw.grow()
+		}
+		nw.ends[nw.n] = w.ends[(w.head+i)%len(w.ends)]
+		nw.n++
 	}
-	nw.next = 0
 	return nw
 }
