@@ -30,6 +30,13 @@ type Config struct {
 
 	// ReconcileInterval is how often unknown outcomes are retried.
 	ReconcileInterval time.Duration `env:"PAYBRIDGE_RECONCILE_INTERVAL" envDefault:"2s"`
+	// PlatformSecret authenticates the CRM platform on POST
+	// /v1/integrations and hand-off redemption (sandbox mode keeps one in
+	// sandbox.json when unset).
+	PlatformSecret string `env:"PAYBRIDGE_PLATFORM_SECRET"`
+	// TokenRefreshInterval is how often Clover tokens near expiry are
+	// refreshed.
+	TokenRefreshInterval time.Duration `env:"PAYBRIDGE_TOKEN_REFRESH_INTERVAL" envDefault:"1m"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `env:"PAYBRIDGE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 }
@@ -46,6 +53,9 @@ type CloverConfig struct {
 	WebURL       string `env:"PAYBRIDGE_CLOVER_WEB_URL"`
 	APIURL       string `env:"PAYBRIDGE_CLOVER_API_URL"`
 	CheckoutURL  string `env:"PAYBRIDGE_CLOVER_CHECKOUT_URL"`
+	// LowTrust makes the OAuth connect use PKCE (code_challenge S256 and
+	// code_verifier) instead of the app secret; implied without a secret.
+	LowTrust bool `env:"PAYBRIDGE_CLOVER_LOW_TRUST"`
 }
 
 // String keeps the app secret and master key out of logs.

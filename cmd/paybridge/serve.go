@@ -21,6 +21,7 @@ import (
 	"github.com/paybridge/paybridge/clover/cloversim"
 	"github.com/paybridge/paybridge/governor"
 	"github.com/paybridge/paybridge/httpapi"
+	"github.com/paybridge/paybridge/onboarding"
 	"github.com/paybridge/paybridge/seal"
 	"github.com/paybridge/paybridge/store"
 )
@@ -46,6 +47,8 @@ type Main struct {
 	simSrv   *http.Server
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+
+	Onboarding *onboarding.Service // wire_onboarding.go
 }
 
 // Run opens everything and starts serving; it returns once listening.

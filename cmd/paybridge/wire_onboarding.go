@@ -1,20 +1,63 @@
 package main
 
-// STUB seam of the onboarding issue (integrations, OAuth connect, key
-// rotation and revocation): its helper replaces this file.
+// Onboarding's wiring (DESIGN.md §3): integrations, the Clover OAuth
+// connect and callback, hand-off, whoami, key revocation and the token
+// refresh job.
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"github.com/paybridge/paybridge/httpapi"
+	"github.com/paybridge/paybridge/onboarding"
 )
 
-// revoked reports whether an API key's jti was revoked (none are yet).
-func (m *Main) revoked(ctx context.Context, jti string) (bool, error) { return false, nil }
+// revoked reports whether an API key's jti was revoked, or its integration
+// unlinked or bound to another merchant since (httpapi.Router calls it on
+// every authenticated request).
+func (m *Main) revoked(ctx context.Context, jti string) (bool, error) {
+	return m.DB.APIKeyRevoked(ctx, jti)
+}
 
-// onboardingRoutes registers onboarding's routes: authenticated /v1 ones
-// with rt.Handle, the platform-secret and browser ones with rt.HandlePublic.
-func (m *Main) onboardingRoutes(rt *httpapi.Router) {}
+// onboardingRoutes builds the onboarding service and registers its routes:
+// the platform-secret API and whoami (httpapi.Onboarding), the connect
+// pages and the OAuth callback.
+func (m *Main) onboardingRoutes(rt *httpapi.Router) {
+	m.Onboarding = m.newOnboarding()
+	secret := m.Config.PlatformSecret
+	if secret == "" && m.Sandbox != nil {
+		secret = m.Sandbox.PlatformSecret
+	}
+	if secret == "" {
+		m.Logger.Warn("PAYBRIDGE_PLATFORM_SECRET is not set: POST /v1/integrations refuses every call")
+	}
+	(&httpapi.Onboarding{Service: m.Onboarding, PlatformSecret: secret}).Routes(rt)
+	o := m.Onboarding
+	rt.HandlePublic("GET /connect/{id}", http.HandlerFunc(o.ConnectPage))
+	rt.HandlePublic("GET /connect/{id}/start", http.HandlerFunc(o.StartConnect))
+	rt.HandlePublic("GET /oauth/callback", http.HandlerFunc(o.OAuthCallback))
+	rt.HandlePublic("GET /connect/assets/connect.css", http.HandlerFunc(o.Stylesheet))
+}
 
-// onboardingPeriodics is onboarding's background work (token refresh).
-func (m *Main) onboardingPeriodics() []Periodic { return nil }
+func (m *Main) newOnboarding() *onboarding.Service {
+	appID := m.Config.Clover.AppID
+	if m.Sim != nil {
+		appID = m.Sim.Options().AppID
+	}
+	o := onboarding.New(m.DB, m.Clover, m.Sealer, m.Keyring, m.Config.PublicURL, appID)
+	o.Logger = m.Logger.With("component", "onboarding")
+	o.KeyTTL = apiKeyTTL
+	o.PKCE = m.Config.Sandbox() || m.Config.Clover.LowTrust || m.Config.Clover.AppSecret == ""
+	o.AllowLoopbackHTTP = m.Config.Sandbox()
+	return o
+}
+
+// onboardingPeriodics is onboarding's background work: refreshing Clover
+// tokens before they expire (safe in many instances at once).
+func (m *Main) onboardingPeriodics() []Periodic {
+	if m.Onboarding == nil {
+		return nil
+	}
+	return []Periodic{{Name: "token-refresh", Every: max(m.Config.TokenRefreshInterval, time.Second), Run: m.Onboarding.RefreshDue}}
+}
