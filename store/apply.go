@@ -45,6 +45,13 @@ func (db *DB) moveInvoiceMoney(ctx context.Context, tx *sql.Tx, merchantID, invo
 			return nil, wrapf(err, "settle invoice")
 		}
 	}
+	// Events only when paid or refunded money moved (a reservation alone
+	// is not news).
+	if d.paid != 0 || d.refunded != 0 {
+		if err := db.emitInvoice(ctx, tx, inv, status, now); err != nil {
+			return nil, err
+		}
+	}
 	return inv, nil
 }
 
@@ -110,6 +117,9 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 		stored, err = scanPayment(tx.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, p.ID))
 		if err != nil {
 			return wrapf(err, "reread payment")
+		}
+		if err := db.emitPayment(ctx, tx, stored, from, now); err != nil {
+			return err
 		}
 		if !invoiceID.Valid {
 			return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,8 +40,12 @@ type Options struct {
 type DB struct {
 	Logger *slog.Logger
 	Now    func() time.Time
+	// OnEvents, when set, runs inside every transaction that wrote events,
+	// just before commit (tx.go): the job runner enqueues deliveries there.
+	OnEvents EventsFunc
 
 	engine string
+	txs    sync.Map // *sql.Tx → *txState of open transactions (tx.go)
 	w      *sql.DB // every write and transaction; one connection on SQLite
 	r      *sql.DB // plain reads; a query_only pool on SQLite, w on PostgreSQL
 	pool   *pgxpool.Pool
@@ -118,18 +123,7 @@ func (db *DB) Close() error {
 // through unchanged; anything else becomes an internal error whose SQL
 // details go to the log, never to the caller.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return db.internal("begin", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return db.mapErr("tx", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return db.mapErr("commit", err)
-	}
-	return nil
+	return db.withTx(ctx, func(t Tx) error { return fn(t.SQL) })
 }
 
 // readTx runs fn in a read-only snapshot, so a read of several tables

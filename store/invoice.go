@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/paybridge/paybridge"
@@ -71,7 +72,14 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 			microsPtr(inv.PaidAt), microsPtr(inv.VoidedAt)); err != nil {
 			return wrapf(err, "insert invoice")
 		}
-		return db.writeLineItems(ctx, tx, inv.ID, inv.LineItems, nil)
+		if err := db.writeLineItems(ctx, tx, inv.ID, inv.LineItems, nil); err != nil {
+			return err
+		}
+		stored, err := db.getInvoice(ctx, tx, inv.MerchantID, inv.ID)
+		if err != nil {
+			return err
+		}
+		return db.emitInvoiceAs(ctx, tx, stored, paybridge.EventInvoiceCreated, inv.CreatedAt)
 	})
 	if err != nil {
 		return err
@@ -129,6 +137,11 @@ func (db *DB) UpdateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 		if err := db.customerExists(ctx, tx, inv.MerchantID, inv.CustomerID); err != nil {
 			return err
 		}
+		var oldStatus paybridge.InvoiceStatus
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM invoices WHERE id = $1 AND merchant_id = $2`,
+			inv.ID, inv.MerchantID).Scan(&oldStatus); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return wrapf(err, "read invoice status")
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE invoices SET status = $1, customer_id = $2, subtotal = $3,
 			tax_amount = $4, total = $5, allow_tip = $6, allow_partial = $7, minimum_partial_amount = $8,
 			due_date = $9, metadata = $10, clover_order_id = $11, order_paid = $12, paid_at = $13,
@@ -155,7 +168,14 @@ func (db *DB) UpdateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 		}
 		inv.Version++
 		inv.UpdatedAt = now
-		return nil
+		if oldStatus == inv.Status || inv.Status != paybridge.InvoiceVoid {
+			return nil
+		}
+		stored, err := db.getInvoice(ctx, tx, inv.MerchantID, inv.ID)
+		if err != nil {
+			return err
+		}
+		return db.emitInvoice(ctx, tx, stored, oldStatus, now)
 	})
 }
 

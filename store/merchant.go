@@ -70,10 +70,36 @@ func (db *DB) SetMerchantCredentials(ctx context.Context, merchantID string, sea
 }
 
 // SetMerchantStatus changes a merchant's status.
+// A change writes merchant.reauthorization_required (or
+// merchant.reactivated) in the same transaction.
 func (db *DB) SetMerchantStatus(ctx context.Context, merchantID string, status paybridge.MerchantStatus) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE merchants SET status = $1, updated_at = $2 WHERE id = $3`,
-		status, micros(db.now()), merchantID)
-	return db.oneRow("merchant", res, err)
+	now := db.now()
+	return db.WithTx(ctx, func(tx *sql.Tx) error {
+		var old paybridge.MerchantStatus
+		err := tx.QueryRowContext(ctx, `UPDATE merchants SET updated_at = $1 WHERE id = $2 RETURNING status`,
+			micros(now), merchantID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("merchant")
+		} else if err != nil {
+			return wrapf(err, "lock merchant")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET status = $1 WHERE id = $2`, status, merchantID); err != nil {
+			return wrapf(err, "update merchant")
+		}
+		if old == status {
+			return nil
+		}
+		m, err := scanMerchant(tx.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = $1`, merchantID))
+		if err != nil {
+			return wrapf(err, "reread merchant")
+		}
+		t := paybridge.EventMerchantReactivated
+		if status == paybridge.MerchantReauthorizationRequired {
+			t = paybridge.EventMerchantReauthRequired
+		}
+		return db.emit(ctx, tx, &paybridge.Event{MerchantID: merchantID, Type: t, ObjectType: "merchant",
+			ObjectID: merchantID, ObjectVersion: micros(m.UpdatedAt)}, m, now)
+	})
 }
 
 // getErr maps the error of a single-row read, naming what was not found.

@@ -180,6 +180,20 @@ func (db *DB) ApplyRefund(ctx context.Context, r *paybridge.Refund, from paybrid
 		if stored, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundCols+` FROM refunds WHERE id = $1`, r.ID)); err != nil {
 			return wrapf(err, "reread refund")
 		}
+		if from != r.Status {
+			if err := db.emitRefundLike(ctx, tx, "refund", r.MerchantID, r.ID, stored.Status, stored.UpdatedAt, stored, now); err != nil {
+				return err
+			}
+		}
+		if r.Status == paybridge.RefundSucceeded {
+			p, err := scanPayment(tx.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, paymentID))
+			if err != nil {
+				return wrapf(err, "reread payment")
+			}
+			if err := db.emitPayment(ctx, tx, p, "", now); err != nil {
+				return err
+			}
+		}
 		if invoiceID == "" {
 			return nil
 		}

@@ -196,6 +196,11 @@ func (db *DB) ApplyReturn(ctx context.Context, r *paybridge.Return, from paybrid
 		if stored, err = scanReturn(tx.QueryRowContext(ctx, `SELECT `+returnCols+` FROM returns WHERE id = $1`, r.ID)); err != nil {
 			return wrapf(err, "reread return")
 		}
+		if from != r.Status {
+			if err := db.emitRefundLike(ctx, tx, "return", r.MerchantID, r.ID, stored.Status, stored.UpdatedAt, stored, now); err != nil {
+				return err
+			}
+		}
 		inv, err = db.moveInvoiceMoney(ctx, tx, r.MerchantID, invoiceID, d, now)
 		return err
 	})

@@ -1,0 +1,52 @@
+-- +goose Up
+-- Events and webhooks (issue 6): events written in the transaction of the
+-- change they report, the CRM's webhook endpoints (secrets sealed), Clover
+-- platform webhook items seen (deduplication), and operator-visible
+-- settings such as Clover's webhook verification code.
+CREATE TABLE events (
+    seq            BIGSERIAL PRIMARY KEY,
+    id             TEXT    NOT NULL UNIQUE,
+    merchant_id    TEXT    NOT NULL REFERENCES merchants (id),
+    type           TEXT    NOT NULL,
+    object_type    TEXT    NOT NULL,
+    object_id      TEXT    NOT NULL,
+    object_version BIGINT  NOT NULL,
+    data           TEXT    NOT NULL,
+    created_at     BIGINT  NOT NULL
+);
+CREATE INDEX events_merchant ON events (merchant_id, seq);
+CREATE INDEX events_merchant_type ON events (merchant_id, type, seq);
+
+CREATE TABLE webhook_endpoints (
+    seq                   BIGSERIAL PRIMARY KEY,
+    id                    TEXT    NOT NULL UNIQUE,
+    merchant_id           TEXT    NOT NULL REFERENCES merchants (id),
+    url                   TEXT    NOT NULL,
+    events                TEXT    NOT NULL,
+    description           TEXT    NOT NULL DEFAULT '',
+    disabled              BOOLEAN NOT NULL DEFAULT FALSE,
+    failing_since         BIGINT  NOT NULL DEFAULT 0,
+    sealed_secret         BYTEA    NOT NULL,
+    sealed_old_secret     BYTEA,
+    old_secret_expires_at BIGINT  NOT NULL DEFAULT 0,
+    created_at            BIGINT  NOT NULL,
+    updated_at            BIGINT  NOT NULL
+);
+CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints (merchant_id, seq);
+
+CREATE TABLE clover_notices (
+    notice_key  TEXT    PRIMARY KEY,
+    received_at BIGINT  NOT NULL
+);
+
+CREATE TABLE settings (
+    name       TEXT    PRIMARY KEY,
+    value      TEXT    NOT NULL,
+    updated_at BIGINT  NOT NULL
+);
+
+-- +goose Down
+DROP TABLE settings;
+DROP TABLE clover_notices;
+DROP TABLE webhook_endpoints;
+DROP TABLE events;

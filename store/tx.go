@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/paybridge/paybridge"
+)
+
+// Tx is one write transaction as every user of it needs it: SQL is what
+// the store's statements run on; on PostgreSQL PGX is a pgx.Tx view of the
+// very same connection and transaction (nil on SQLite), so River's pgx
+// driver can InsertTx jobs that commit or roll back with the state change.
+type Tx struct {
+	SQL *sql.Tx
+	PGX pgx.Tx
+}
+
+// EventsFunc is called inside a transaction, just before commit, with the
+// events the transaction wrote (never empty). An error rolls the whole
+// transaction back, so what it enqueues is durable exactly when the change
+// is.
+type EventsFunc func(ctx context.Context, tx Tx, events []*paybridge.Event) error
+
+// txState is what a transaction accumulates for its commit hook.
+type txState struct {
+	events []*paybridge.Event
+}
+
+// WithRiverTx runs fn in one write transaction like WithTx, handing it the
+// Tx pair so a job runner can enqueue in it. It is for packages (jobs) that
+// write their own rows and jobs together; the store's methods use WithTx.
+func (db *DB) WithRiverTx(ctx context.Context, fn func(tx Tx) error) error {
+	return db.withTx(ctx, fn)
+}
+
+// withTx is the one place write transactions begin. On PostgreSQL it pins
+// a connection first, so the pgx.Tx view and the *sql.Tx share it.
+func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
+	var t Tx
+	var err error
+	if db.engine == EnginePostgres {
+		conn, cerr := db.w.Conn(ctx)
+		if cerr != nil {
+			return db.internal("conn", cerr)
+		}
+		defer conn.Close()
+		var pc *pgx.Conn
+		if err := conn.Raw(func(dc any) error {
+			sc, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("driver connection is %T, not *stdlib.Conn", dc)
+			}
+			pc = sc.Conn()
+			return nil
+		}); err != nil {
+			return db.internal("raw conn", err)
+		}
+		if t.SQL, err = conn.BeginTx(ctx, nil); err != nil {
+			return db.internal("begin", err)
+		}
+		t.PGX = &connTx{conn: pc}
+	} else if t.SQL, err = db.w.BeginTx(ctx, nil); err != nil {
+		return db.internal("begin", err)
+	}
+	st := &txState{}
+	db.txs.Store(t.SQL, st)
+	defer db.txs.Delete(t.SQL)
+	if err := fn(t); err != nil {
+		_ = t.SQL.Rollback()
+		return db.mapErr("tx", err)
+	}
+	if len(st.events) > 0 && db.OnEvents != nil {
+		if err := db.OnEvents(ctx, t, st.events); err != nil {
+			_ = t.SQL.Rollback()
+			return db.mapErr("on events", err)
+		}
+	}
+	if err := t.SQL.Commit(); err != nil {
+		return db.mapErr("commit", err)
+	}
+	return nil
+}
+
+// state is the accumulator of an open transaction (nil outside withTx).
+func (db *DB) state(tx *sql.Tx) *txState {
+	if v, ok := db.txs.Load(tx); ok {
+		return v.(*txState)
+	}
+	return nil
+}
+
+// errOwnedTx refuses to end the transaction from the pgx side: withTx
+// commits or rolls back the *sql.Tx, and with it this view.
+var errOwnedTx = errors.New("store: the transaction is owned by store.WithTx")
+
+// connTx is a pgx.Tx over a connection whose transaction database/sql
+// began. Statements go straight to the connection, which is inside that
+// transaction. It is safe because withTx holds the *sql.Conn for the whole
+// transaction, so no other goroutine can use the connection, and callers
+// run their statements one after another, never concurrently with the
+// *sql.Tx's.
+type connTx struct {
+	conn *pgx.Conn
+	sp   int
+}
+
+func (c *connTx) Begin(ctx context.Context) (pgx.Tx, error) {
+	c.sp++
+	name := fmt.Sprintf("pb_sp_%d", c.sp)
+	if _, err := c.conn.Exec(ctx, "SAVEPOINT "+name); err != nil {
+		return nil, err
+	}
+	return &savepointTx{connTx: &connTx{conn: c.conn, sp: c.sp}, name: name}, nil
+}
+func (c *connTx) Commit(context.Context) error   { return errOwnedTx }
+func (c *connTx) Rollback(context.Context) error { return errOwnedTx }
+func (c *connTx) CopyFrom(ctx context.Context, t pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	return c.conn.CopyFrom(ctx, t, cols, src)
+}
+func (c *connTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return c.conn.SendBatch(ctx, b)
+}
+// LargeObjects is unsupported: nothing here uses them.
+func (c *connTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
+func (c *connTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	return c.conn.Prepare(ctx, name, sql)
+}
+func (c *connTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.conn.Exec(ctx, sql, args...)
+}
+func (c *connTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.conn.Query(ctx, sql, args...)
+}
+func (c *connTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.conn.QueryRow(ctx, sql, args...)
+}
+func (c *connTx) Conn() *pgx.Conn { return c.conn }
+
+// savepointTx is a nested pgx.Tx: a savepoint released on Commit.
+type savepointTx struct {
+	*connTx
+	name string
+	done bool
+}
+
+func (s *savepointTx) Commit(ctx context.Context) error {
+	if s.done {
+		return pgx.ErrTxClosed
+	}
+	s.done = true
+	_, err := s.conn.Exec(ctx, "RELEASE SAVEPOINT "+s.name)
+	return err
+}
+
+func (s *savepointTx) Rollback(ctx context.Context) error {
+	if s.done {
+		return pgx.ErrTxClosed
+	}
+	s.done = true
+	_, err := s.conn.Exec(ctx, "ROLLBACK TO SAVEPOINT "+s.name)
+	return err
+}
