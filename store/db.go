@@ -46,8 +46,8 @@ type DB struct {
 
 	engine string
 	txs    sync.Map // *sql.Tx → *txState of open transactions (tx.go)
-	w      *sql.DB // every write and transaction; one connection on SQLite
-	r      *sql.DB // plain reads; a query_only pool on SQLite, w on PostgreSQL
+	w      *sql.DB  // every write and transaction; one connection on SQLite
+	r      *sql.DB  // plain reads; a query_only pool on SQLite, w on PostgreSQL
 	pool   *pgxpool.Pool
 }
 

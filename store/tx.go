@@ -127,6 +127,7 @@ func (c *connTx) CopyFrom(ctx context.Context, t pgx.Identifier, cols []string, 
 func (c *connTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	return c.conn.SendBatch(ctx, b)
 }
+
 // LargeObjects is unsupported: nothing here uses them.
 func (c *connTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
 func (c *connTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
