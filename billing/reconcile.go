@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -77,6 +78,9 @@ func (s *Service) reconcilePayment(ctx context.Context, p *paybridge.Payment) bo
 	if got == nil || got.Status.InFlight() {
 		if got != nil && got.Attempts >= horizon {
 			s.Logger.Error("payment still unknown after many attempts: needs attention", "payment_id", p.ID, "attempts", got.Attempts)
+			if got.Attempts == horizon {
+				s.needsAttention(ctx, paybridge.EventPaymentNeedsAttention, "payment", got.MerchantID, got.ID, got.Version, got)
+			}
 		}
 		return false
 	}
@@ -94,7 +98,32 @@ func (s *Service) reconcileRefund(ctx context.Context, r *paybridge.Refund) bool
 		return false
 	}
 	got, _ := s.executeRefund(ctx, auth, r, p.CloverChargeID)
+	if got != nil && got.Status == paybridge.RefundUnknown && got.Attempts == horizon {
+		s.needsAttention(ctx, paybridge.EventRefundNeedsAttention, "refund", got.MerchantID, got.ID, got.UpdatedAt.UnixMicro(), got)
+	}
 	return got != nil && got.Status != paybridge.RefundPending && got.Status != paybridge.RefundUnknown
+}
+
+// eventRecorder is the part of paybridge.EventStore reconciliation uses.
+type eventRecorder interface {
+	RecordEvent(ctx context.Context, ev *paybridge.Event) error
+}
+
+// needsAttention reports an outcome still unknown at the horizon: the
+// retries go on, but a person should look (once, at the horizon).
+func (s *Service) needsAttention(ctx context.Context, t paybridge.EventType, objType, merchantID, id string, version int64, obj any) {
+	rec, ok := s.Store.(eventRecorder)
+	if !ok {
+		return
+	}
+	data, err := json.Marshal(obj)
+	if err == nil {
+		err = rec.RecordEvent(ctx, &paybridge.Event{MerchantID: merchantID, Type: t, ObjectType: objType,
+			ObjectID: id, ObjectVersion: version, Data: data})
+	}
+	if err != nil {
+		s.Logger.Error("record needs_attention event", "object_id", id, "err", err)
+	}
 }
 
 func (s *Service) reconcileReturn(ctx context.Context, r *paybridge.Return) bool {

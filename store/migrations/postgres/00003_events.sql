@@ -39,6 +39,10 @@ CREATE TABLE clover_notices (
     received_at BIGINT  NOT NULL
 );
 
+-- One paybridge refund per Clover refund: a refund made on the dashboard
+-- and synced twice (two webhooks, two instances) is recorded once.
+CREATE UNIQUE INDEX refunds_clover_refund ON refunds (merchant_id, clover_refund_id) WHERE clover_refund_id <> '';
+
 CREATE TABLE settings (
     name       TEXT    PRIMARY KEY,
     value      TEXT    NOT NULL,
@@ -47,6 +51,7 @@ CREATE TABLE settings (
 
 -- +goose Down
 DROP TABLE settings;
+DROP INDEX refunds_clover_refund;
 DROP TABLE clover_notices;
 DROP TABLE webhook_endpoints;
 DROP TABLE events;
