@@ -23,6 +23,7 @@ type Config struct {
 	LogLevel    string `env:"PAYBRIDGE_LOG_LEVEL" envDefault:"info"`
 
 	Clover CloverConfig
+	Web    WebConfig // config_web.go: SMTP and pay page
 
 	// CloverTimeout bounds one HTTP attempt to Clover; a write whose answer
 	// does not come in time becomes an unknown outcome, reconciled later.

@@ -130,9 +130,13 @@ func (m *Main) bootstrapSandbox(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo invoice: %w", err)
 	}
+	payURL, err := m.demoPaymentURL(ctx, caller, inv.ID) // wire_web.go
+	if err != nil {
+		return fmt.Errorf("demo payment link: %w", err)
+	}
 	m.Sandbox = &SandboxInfo{
 		APIURL: m.Config.PublicURL, APIKey: key, MerchantID: mer.ID, CloverURL: opts.BaseURL,
-		PAKMSKey: opts.PAKMSKey, DemoInvoiceID: inv.ID, PlatformSecret: id.PlatformSecret,
+		PAKMSKey: opts.PAKMSKey, DemoInvoiceID: inv.ID, DemoPaymentURL: payURL, PlatformSecret: id.PlatformSecret,
 	}
 	b, _ := json.MarshalIndent(m.Sandbox, "", "  ")
 	if err := os.WriteFile(filepath.Join(m.Config.DataDir, "sandbox.json"), append(b, '\n'), 0o600); err != nil {

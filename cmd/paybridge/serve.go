@@ -24,6 +24,7 @@ import (
 	"github.com/paybridge/paybridge/onboarding"
 	"github.com/paybridge/paybridge/seal"
 	"github.com/paybridge/paybridge/store"
+	"github.com/paybridge/paybridge/web"
 )
 
 // Main is the running program: configuration in, every part wired, and
@@ -41,6 +42,7 @@ type Main struct {
 	Metrics  *httpapi.Metrics
 	Sim      *cloversim.Sim // sandbox mode only
 	Sandbox  *SandboxInfo   // sandbox mode only
+	Web      *web.Server    // wire_web.go: pay page, links, mail
 	URL      string         // where the API listens, e.g. http://127.0.0.1:8080
 	listener net.Listener
 	server   *http.Server

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/paybridge/paybridge"
+)
+
+// Locales the pay page speaks (Clover's iframe speaks the same three).
+var Locales = []string{"en-US", "en-CA", "fr-CA"}
+
+// pickLocale chooses from ?lang=, then Accept-Language (by q), else en-US.
+func pickLocale(r *http.Request) string {
+	if l := matchLocale(r.URL.Query().Get("lang")); l != "" {
+		return l
+	}
+	type tag struct {
+		name string
+		q    float64
+	}
+	var tags []tag
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if name != "" && q > 0 {
+			tags = append(tags, tag{name, q})
+		}
+	}
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i].q > tags[j].q })
+	for _, t := range tags {
+		if l := matchLocale(t.name); l != "" {
+			return l
+		}
+	}
+	return "en-US"
+}
+
+// matchLocale maps a language tag to a supported locale ("" if none):
+// any French is fr-CA (the only French offered), en-CA is itself, other
+// English is en-US.
+func matchLocale(tag string) string {
+	t := strings.ToLower(strings.TrimSpace(tag))
+	switch {
+	case t == "":
+		return ""
+	case t == "fr" || strings.HasPrefix(t, "fr-"):
+		return "fr-CA"
+	case t == "en-ca":
+		return "en-CA"
+	case t == "en" || strings.HasPrefix(t, "en-"):
+		return "en-US"
+	}
+	return ""
+}
+
+// FormatMoney formats minor units for a locale: "$1,234.56" (en-US),
+// "$1,234.56" or "US$1,234.56" (en-CA), "1 234,56 $" or "1 234,56 $ US"
+// (fr-CA, narrow no-break space between groups).
+func FormatMoney(amount int64, currency, locale string) string {
+	exp := paybridge.CurrencyExponent(currency)
+	neg := amount < 0
+	if neg {
+		amount = -amount
+	}
+	pow := int64(1)
+	for range exp {
+		pow *= 10
+	}
+	whole, frac := amount/pow, amount%pow
+	group, dec := ",", "."
+	if locale == "fr-CA" {
+		group, dec = "\u202f", ","
+	}
+	s := groupDigits(strconv.FormatInt(whole, 10), group)
+	if exp > 0 {
+		f := strconv.FormatInt(frac, 10)
+		s += dec + strings.Repeat("0", exp-len(f)) + f
+	}
+	sym, suffix := symbol(currency, locale)
+	var out string
+	if locale == "fr-CA" {
+		out = s + "\u00a0" + sym + suffix
+	} else {
+		out = sym + s + suffix
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func symbol(currency, locale string) (sym, suffix string) {
+	switch {
+	case currency == "usd" && locale == "en-US", currency == "cad" && locale != "en-US":
+		return "$", ""
+	case currency == "usd" && locale == "en-CA":
+		return "US$", ""
+	case currency == "usd":
+		return "$", "\u00a0US"
+	case currency == "cad":
+		return "CA$", ""
+	case currency == "eur":
+		return "€", ""
+	case currency == "gbp":
+		return "£", ""
+	}
+	if locale == "fr-CA" {
+		return strings.ToUpper(currency), ""
+	}
+	return strings.ToUpper(currency) + "\u00a0", ""
+}
+
+func groupDigits(s, sep string) string {
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	lead := len(s) % 3
+	if lead > 0 {
+		b.WriteString(s[:lead])
+	}
+	for i := lead; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// ParseAmount reads an amount a customer typed ("50", "50.5", "1,234.56",
+// "50,50", "1 234,56 $") into minor units of currency; ok is false for
+// anything else. A lone comma or dot followed by exactly 1–2 digits (up to
+// the currency's exponent) is the decimal separator.
+func ParseAmount(s, currency string) (int64, bool) {
+	exp := paybridge.CurrencyExponent(currency)
+	var digits strings.Builder
+	fracAt := -1
+	t := strings.TrimSpace(strings.Trim(strings.TrimSpace(s), "$€£"))
+	t = strings.NewReplacer("\u202f", "", "\u00a0", "", " ", "", "US", "", "CA", "").Replace(t)
+	if t == "" || len(t) > 16 {
+		return 0, false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits.WriteByte(c)
+		case c == '.' || c == ',':
+			rest := len(t) - i - 1
+			if rest >= 1 && rest <= exp && !strings.ContainsAny(t[i+1:], ".,") {
+				fracAt = digits.Len()
+			} else if rest != 3 { // a group separator is followed by 3 digits
+				return 0, false
+			}
+		default:
+			return 0, false
+		}
+	}
+	d := digits.String()
+	if d == "" {
+		return 0, false
+	}
+	frac := ""
+	if fracAt >= 0 {
+		d, frac = d[:fracAt], d[fracAt:]
+	}
+	frac += strings.Repeat("0", exp-len(frac))
+	v, err := strconv.ParseInt(d+frac, 10, 64)
+	if err != nil || v > paybridge.MaxAmount {
+		return 0, false
+	}
+	return v, true
+}

@@ -1,0 +1,145 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/billing"
+	"github.com/paybridge/paybridge/email"
+)
+
+// MaxLinkTTL bounds expires_in.
+const MaxLinkTTL = 90 * 24 * time.Hour
+
+// CreateLink makes a payment link for an open invoice of the caller's
+// merchant and returns its URL (the only time the token is shown).
+func (s *Server) CreateLink(ctx context.Context, c billing.Caller, invoiceID string, expiresIn time.Duration) (string, *paybridge.PaymentLink, error) {
+	if expiresIn == 0 {
+		expiresIn = s.LinkTTL
+	}
+	if expiresIn < time.Minute || expiresIn > MaxLinkTTL {
+		return "", nil, paybridge.Errorf(paybridge.EINVALID, "expires_in", "expires_in must be between 60 and %d seconds", int(MaxLinkTTL.Seconds())).WithCode("invalid_expires_in")
+	}
+	inv, err := s.Store.GetInvoice(ctx, c.MerchantID, invoiceID)
+	if err != nil {
+		return "", nil, err
+	}
+	if inv.Status == paybridge.InvoiceVoid || inv.Status == paybridge.InvoiceDraft {
+		return "", nil, paybridge.Errorf(paybridge.ECONFLICT, "", "invoice %s is %s: it cannot be paid", inv.ID, inv.Status).WithCode("invoice_not_open")
+	}
+	token, hash := paybridge.NewLinkToken()
+	now := s.Now().UTC()
+	l := &paybridge.PaymentLink{MerchantID: c.MerchantID, InvoiceID: inv.ID, TokenHash: hash, ExpiresAt: now.Add(expiresIn), CreatedAt: now}
+	if err := s.Store.CreatePaymentLink(ctx, l); err != nil {
+		return "", nil, err
+	}
+	return s.LinkURL(token), l, nil
+}
+
+// RevokeLinks revokes every link of an invoice; it returns how many.
+func (s *Server) RevokeLinks(ctx context.Context, c billing.Caller, invoiceID string) (int, error) {
+	if _, err := s.Store.GetInvoice(ctx, c.MerchantID, invoiceID); err != nil {
+		return 0, err
+	}
+	return s.Store.RevokePaymentLinks(ctx, c.MerchantID, invoiceID, s.Now())
+}
+
+// SendLink makes a new link and emails it with the invoice summary to the
+// invoice's customer (or to, when given); it returns the link's URL and
+// expiry and the recipient.
+func (s *Server) SendLink(ctx context.Context, c billing.Caller, invoiceID, to, locale string) (string, time.Time, string, error) {
+	u, exp, to, err := s.sendLink(ctx, c, invoiceID, to, locale)
+	return u, exp, to, err
+}
+
+func (s *Server) sendLink(ctx context.Context, c billing.Caller, invoiceID, to, locale string) (string, time.Time, string, error) {
+	fail := func(err error) (string, time.Time, string, error) { return "", time.Time{}, "", err }
+	if s.Mail == nil {
+		return fail(errNoMail)
+	}
+	inv, err := s.Store.GetInvoice(ctx, c.MerchantID, invoiceID)
+	if err != nil {
+		return fail(err)
+	}
+	if inv.AmountDue() == 0 {
+		return fail(paybridge.Errorf(paybridge.ECONFLICT, "", "invoice %s has nothing due", inv.ID).WithCode("invoice_not_payable"))
+	}
+	if to == "" {
+		cu, err := s.Store.GetCustomer(ctx, c.MerchantID, inv.CustomerID)
+		if err != nil {
+			return fail(err)
+		}
+		to = cu.Email
+	}
+	if matchLocale(locale) != "" {
+		locale = matchLocale(locale)
+	} else {
+		locale = "en-US"
+	}
+	mer, err := s.Store.GetMerchant(ctx, c.MerchantID)
+	if err != nil {
+		return fail(err)
+	}
+	u, l, err := s.CreateLink(ctx, c, inv.ID, 0)
+	if err != nil {
+		return fail(err)
+	}
+	v := &view{Locale: locale}
+	v.fillInvoice(mer.Name, inv)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s — %s\n\n", v.T("invoice"), inv.Number, mer.Name)
+	for _, li := range v.Lines {
+		fmt.Fprintf(&b, "  %s × %d  %s\n", li.Description, li.Quantity, li.Amount)
+	}
+	fmt.Fprintf(&b, "\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n\n%s\n%s\n", v.T("subtotal"), v.Subtotal, v.T("tax"), v.Tax,
+		v.T("total"), v.Total, v.T("due"), v.Due, v.T("pay"), u)
+	m := email.Message{To: to, Subject: fmt.Sprintf("%s %s — %s (%s)", v.T("invoice"), inv.Number, mer.Name, v.Due), Text: b.String(), Kind: "payment_link"}
+	if err := s.Mail.Send(ctx, m); err != nil {
+		s.Logger.Error("send payment link", "invoice_id", inv.ID, "err", err)
+		return fail(paybridge.Errorf(paybridge.EUNAVAILABLE, "", "the email could not be sent; try again").WithCode("email_failed"))
+	}
+	return u, l.ExpiresAt, to, nil
+}
+
+// sendReceipt emails a receipt for a successful payment in the
+// background. A mail failure is logged and never undoes the payment.
+// (A River job with retries would be sturdier; that is the events issue.)
+func (s *Server) sendReceipt(lc *linkCtx, p *paybridge.Payment) {
+	if s.Mail == nil {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cu, err := s.Store.GetCustomer(ctx, lc.mer.ID, lc.inv.CustomerID)
+		if err != nil || cu.Email == "" {
+			return
+		}
+		inv, err := s.Store.GetInvoice(ctx, lc.mer.ID, lc.inv.ID)
+		if err != nil {
+			inv = lc.inv
+		}
+		v := &view{Locale: "en-US"}
+		v.fillInvoice(lc.mer.Name, inv)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s — %s %s\n%s\n\n", v.T("receipt"), v.T("invoice"), inv.Number, lc.mer.Name)
+		fmt.Fprintf(&b, "%s: %s\n", v.T("payment"), v.money(p.Amount))
+		if p.TipAmount > 0 {
+			fmt.Fprintf(&b, "%s: %s\n", v.T("tip_paid"), v.money(p.TipAmount))
+		}
+		fmt.Fprintf(&b, "%s: %s\n", v.T("charged"), v.money(p.Amount+p.TipAmount))
+		if p.Card != nil {
+			fmt.Fprintf(&b, "%s: %s •••• %s\n", v.T("card_used"), p.Card.Brand, p.Card.Last4)
+		}
+		fmt.Fprintf(&b, "%s: %s\n%s: %s\n\n%s\n", v.T("total"), v.Total, v.T("due"), v.Due, v.T("thanks"))
+		m := email.Message{To: cu.Email, Subject: fmt.Sprintf("%s %s — %s", v.T("receipt"), inv.Number, lc.mer.Name), Text: b.String(), Kind: "receipt"}
+		if err := s.Mail.Send(ctx, m); err != nil {
+			s.Logger.Error("send receipt", "payment_id", p.ID, "err", err)
+		}
+	}()
+}

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/billing"
+)
+
+// maxForm bounds a submitted form.
+const maxForm = 8 << 10
+
+// postPay takes a submitted form: CSRF and rate limits first, then the
+// (link, attempt key) claim that makes a second submit of the same form
+// replay the first outcome, then billing's PayInvoice (which persists
+// before calling Clover and serialises attempts on the invoice). It always
+// answers with a redirect to the attempt's page (post/redirect/get).
+func (s *Server) postPay(w http.ResponseWriter, r *http.Request) {
+	locale := pickLocale(r)
+	lc := s.resolve(w, r, locale)
+	if lc == nil {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	f := r.PostForm
+	attempt := f.Get("attempt")
+	ok, expired := s.csrfOK(f.Get("csrf"), lc.link.ID, attempt)
+	if !ok {
+		if expired {
+			s.showState(w, r, lc, locale, msg(locale, "err_expired_form"))
+			return
+		}
+		s.render(w, r, http.StatusForbidden, &view{Kind: "notice", Locale: locale, Title: "forbidden", Text: "forbidden"})
+		return
+	}
+	ctx := r.Context()
+	prev, err := s.Store.BeginLinkAttempt(ctx, &paybridge.LinkAttempt{LinkID: lc.link.ID, AttemptKey: attempt})
+	if err != nil {
+		s.Logger.Error("pay page: begin attempt", "link_id", lc.link.ID, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if prev != nil { // a double click, a second tab, a resubmit: replay
+		s.redirectAttempt(w, r, lc, attempt, locale)
+		return
+	}
+	if !s.linkLimit.allow(lc.link.ID) {
+		s.complete(ctx, lc, attempt, "", "rate_limited")
+		s.redirectAttempt(w, r, lc, attempt, locale)
+		return
+	}
+	in, code := s.payInput(f, lc.inv)
+	if code != "" {
+		s.complete(ctx, lc, attempt, "", code)
+		s.redirectAttempt(w, r, lc, attempt, locale)
+		return
+	}
+	caller := billing.Caller{MerchantID: lc.mer.ID, Actor: "payer:" + lc.link.ID, ClientIP: clientIP(r)}
+	// The payment must not die with the customer's connection: billing
+	// persisted it before calling Clover, and recording its outcome here
+	// is what the replay relies on.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	p, err := s.Service.PayInvoice(pctx, caller, lc.inv.ID, in)
+	switch {
+	case p != nil:
+		s.complete(pctx, lc, attempt, p.ID, "")
+		if p.Status.Settled() {
+			s.sendReceipt(lc, p)
+		}
+	case err != nil:
+		code := paybridge.ErrorCode(err)
+		if code == "" {
+			code = "processing_error"
+		}
+		if isKind(err, paybridge.EINTERNAL) {
+			s.Logger.Error("pay page: pay invoice", "link_id", lc.link.ID, "err", err)
+		}
+		s.complete(pctx, lc, attempt, "", code)
+	}
+	s.redirectAttempt(w, r, lc, attempt, locale)
+}
+
+// payInput reads the amount and tip choices; code names a refusal.
+func (s *Server) payInput(f url.Values, inv *paybridge.Invoice) (billing.PayInput, string) {
+	in := billing.PayInput{Source: strings.TrimSpace(f.Get("token"))}
+	if !strings.HasPrefix(in.Source, "clv_") || len(in.Source) > 100 {
+		return in, "token_missing"
+	}
+	amount := inv.AmountDue()
+	if f.Get("amount_choice") == "partial" {
+		v, ok := ParseAmount(f.Get("partial_amount"), inv.Currency)
+		if !ok || v <= 0 {
+			return in, "amount_invalid"
+		}
+		amount = v
+		in.Amount = &amount
+	}
+	switch t := f.Get("tip"); t {
+	case "", "0":
+	case "custom":
+		v, ok := ParseAmount(f.Get("tip_amount"), inv.Currency)
+		if !ok {
+			return in, "tip_invalid"
+		}
+		in.TipAmount = v
+	default:
+		pct, err := strconv.Atoi(t)
+		valid := false
+		for _, p := range tipPercents {
+			valid = valid || p == pct
+		}
+		if err != nil || !valid {
+			return in, "tip_invalid"
+		}
+		in.TipAmount = tipFor(amount, pct)
+	}
+	return in, ""
+}
+
+// complete records an attempt's outcome; a failure is logged (the attempt
+// page then falls back to the invoice's state).
+func (s *Server) complete(ctx context.Context, lc *linkCtx, attempt, paymentID, code string) {
+	if err := s.Store.CompleteLinkAttempt(ctx, lc.link.ID, attempt, paymentID, code, s.Now()); err != nil {
+		s.Logger.Error("pay page: complete attempt", "link_id", lc.link.ID, "payment_id", paymentID, "err", err)
+	}
+}
+
+func (s *Server) redirectAttempt(w http.ResponseWriter, r *http.Request, lc *linkCtx, attempt, locale string) {
+	http.Redirect(w, r, "/pay/"+lc.token+"/attempt/"+url.PathEscape(attempt)+"?lang="+locale, http.StatusSeeOther)
+}

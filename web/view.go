@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/paybridge/paybridge"
+)
+
+var tmpl = template.Must(template.New("pay").ParseFS(templateFS, "templates/*.html"))
+
+// view is everything one page render needs.
+type view struct {
+	Kind   string // form, hosted, receipt, processing, notice
+	Locale string
+	Title  string // notice: message keys
+	Text   string
+	Error  string // localized
+
+	Merchant, Token  string
+	Inv              *paybridge.Invoice
+	Lines            []lineView
+	Subtotal, Tax    string
+	Total, Paid, Due string
+	HasPaid          bool
+	Attempt, CSRF    string
+	PAKMS, CloverMID string
+	SDK              template.URL
+	AllowTip         bool
+	Tips             []tipView
+	AllowPartial     bool
+	MinPartial       string
+	Payments         []paymentView
+	ReceiptTo        string
+	Remaining        string
+	Refresh          bool
+	CSS, JS          assetRef
+}
+
+type lineView struct {
+	Description string
+	Quantity    int64
+	Amount      string
+}
+
+type tipView struct {
+	Pct    int
+	Amount string
+}
+
+type paymentView struct {
+	Date, Card, Amount, Tip, Charged string
+}
+
+type assetRef struct {
+	Src       template.URL
+	Integrity string
+}
+
+type langLink struct {
+	Code, Name string
+	Current    bool
+}
+
+// T translates a message key.
+func (v *view) T(key string) string { return msg(v.Locale, key) }
+
+// Tf translates a key with one %s argument.
+func (v *view) Tf(key, arg string) string { return fmt.Sprintf(msg(v.Locale, key), arg) }
+
+// Lang is the page's language tag.
+func (v *view) Lang() string { return v.Locale }
+
+// PageTitle is the document title.
+func (v *view) PageTitle() string {
+	if v.Inv != nil {
+		return v.Tf("title", v.Inv.Number)
+	}
+	if v.Title != "" {
+		return v.T(v.Title)
+	}
+	return "paybridge"
+}
+
+// PayLabel is the submit button: "Pay $12.34".
+func (v *view) PayLabel() string { return v.T("pay") + " " + v.Due }
+
+// Langs are the language switch links.
+func (v *view) Langs() []langLink {
+	names := map[string]string{"en-US": "English (US)", "en-CA": "English (Canada)", "fr-CA": "Français (Canada)"}
+	out := make([]langLink, len(Locales))
+	for i, l := range Locales {
+		out[i] = langLink{l, names[l], l == v.Locale}
+	}
+	return out
+}
+
+// money formats minor units in the view's locale and invoice currency.
+func (v *view) money(amount int64) string {
+	cur := "usd"
+	if v.Inv != nil {
+		cur = v.Inv.Currency
+	}
+	return FormatMoney(amount, cur, v.Locale)
+}
+
+// fillInvoice sets the summary fields from an invoice.
+func (v *view) fillInvoice(merchant string, inv *paybridge.Invoice) {
+	v.Merchant, v.Inv = merchant, inv
+	v.Lines = make([]lineView, len(inv.LineItems))
+	for i, li := range inv.LineItems {
+		v.Lines[i] = lineView{li.Description, li.Quantity, v.money(li.Amount)}
+	}
+	v.Subtotal, v.Tax, v.Total = v.money(inv.Subtotal), v.money(inv.TaxAmount), v.money(inv.Total)
+	v.Paid, v.HasPaid = v.money(inv.AmountPaid), inv.AmountPaid > 0
+	v.Due = v.money(inv.AmountDue())
+}
+
+// tipPercents are the preset tip choices.
+var tipPercents = []int{15, 18, 20}
+
+// tipFor is pct percent of amount, half up.
+func tipFor(amount int64, pct int) int64 { return (amount*int64(pct) + 50) / 100 }
+
+// fillPayments lists an invoice's settled payments on a receipt.
+func (v *view) fillPayments(ps []*paybridge.Payment) {
+	for _, p := range ps {
+		if !p.Status.Settled() {
+			continue
+		}
+		pv := paymentView{Date: p.CreatedAt.Format("2006-01-02"), Amount: v.money(p.Amount), Charged: v.money(p.Amount + p.TipAmount)}
+		if p.TipAmount > 0 {
+			pv.Tip = v.money(p.TipAmount)
+		}
+		if p.Card != nil && p.Card.Last4 != "" {
+			pv.Card = strings.TrimSpace(p.Card.Brand + " •••• " + p.Card.Last4)
+		}
+		v.Payments = append(v.Payments, pv)
+	}
+}
+
+// render writes a page. Rendering into a buffer first means a template
+// error becomes a clean 500, never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, v *view) {
+	css, js := s.assets["pay.css"], s.assets["pay.js"]
+	v.CSS = assetRef{css.src("pay.css"), css.integrity}
+	v.JS = assetRef{js.src("pay.js"), js.integrity}
+	v.SDK = template.URL(s.SDKURL)
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.Logger.Error("render pay page", "kind", v.Kind, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", v.Locale)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Vary", "Accept-Language")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
