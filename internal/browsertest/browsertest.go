@@ -1,0 +1,165 @@
+// Package browsertest starts Debian's Chromium for tests through chromedp
+// v0.22 (generic Action API): a fresh headless browser per test, a
+// timeout on every step, screenshots under the test's output folder, and
+// typing into cross-origin iframes by attaching to the iframe's own
+// target (FromNode on a site-isolated iframe hangs; DEPENDENCIES.md).
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ExecPath is where Debian installs Chromium.
+const ExecPath = "/usr/bin/chromium"
+
+// StepTimeout bounds every browser step.
+const StepTimeout = 20 * time.Second
+
+// Browser is one running Chromium and its first tab.
+type Browser struct {
+	t   testing.TB
+	Ctx context.Context // the tab; use with Step
+}
+
+// Options tune Start.
+type Options struct {
+	// IsolateOrigins forces these origins into their own processes, so
+	// their iframes become targets of their own even when they share a
+	// site with the page (e.g. two loopback ports).
+	IsolateOrigins []string
+	Width, Height  int // window size (default 1280×900)
+}
+
+// Start launches Chromium for t, or skips t with a clear message when it
+// is not installed. Everything is torn down at cleanup.
+func Start(t testing.TB, o Options) *Browser {
+	t.Helper()
+	if _, err := os.Stat(ExecPath); err != nil {
+		t.Skipf("Chromium is not installed at %s: skipping the browser test (apt-get install chromium; .ci/run installs it)", ExecPath)
+	}
+	if o.Width == 0 {
+		o.Width, o.Height = 1280, 900
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(ExecPath), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(o.Width, o.Height),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("site-per-process", true),
+	}
+	if len(o.IsolateOrigins) > 0 {
+		opts = append(opts, chromedp.Flag("isolate-origins", strings.Join(o.IsolateOrigins, ",")))
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first Do starts the browser and binds it to the context it is
+	// given, so it runs on the tab's own context, not a timeout child.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &Browser{t: t, Ctx: ctx}
+}
+
+// Step runs steps on the tab with StepTimeout; it fails the test on error.
+func (b *Browser) Step(name string, run func(context.Context, ...chromedp.Action[chromedp.Void]) error, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, StepTimeout)
+	defer cancel()
+	if err := run(ctx, steps...); err != nil {
+		b.t.Fatalf("browser step %q: %v", name, err)
+	}
+}
+
+// Do runs steps on the tab with StepTimeout, failing the test on error.
+func (b *Browser) Do(name string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.Step(name, chromedp.Do, steps...)
+}
+
+// Value runs one value-returning action with StepTimeout.
+func Value[T any](b *Browser, name string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, StepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser step %q: %v", name, err)
+	}
+	return v
+}
+
+// TypeInFrame types text into the first element matching sel inside the
+// cross-origin iframe whose URL contains urlPart, by attaching to that
+// iframe's own target; it polls (with a deadline) for the target to exist.
+func (b *Browser) TypeInFrame(urlPart, sel, text string) {
+	b.t.Helper()
+	deadline := time.Now().Add(StepTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(b.Ctx, StepTimeout)
+		infos, err := chromedp.Targets(ctx)
+		cancel()
+		if err != nil {
+			b.t.Fatalf("list targets: %v", err)
+		}
+		for _, ti := range infos {
+			if ti.Type == "iframe" && strings.Contains(ti.URL, urlPart) {
+				fctx, fcancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(ti.TargetID))
+				sctx, scancel := context.WithTimeout(fctx, StepTimeout)
+				err := chromedp.Do(sctx, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
+				scancel()
+				// Cancelling a context attached to an existing target
+				// detaches without closing it.
+				_ = fcancel
+				if err != nil {
+					b.t.Fatalf("type into iframe %s: %v", urlPart, err)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("no iframe target with URL containing %q (site isolation off?)", urlPart)
+		}
+		time.Sleep(50 * time.Millisecond) // polling with a deadline, not waiting blind
+	}
+}
+
+// Screenshot saves a full-page PNG as <dir>/<name>.png, where dir is the
+// test's output folder: $PAYBRIDGE_TEST_OUTPUT/<test name> when set, else
+// testdata/output/<test name> under the package (git-ignored by CI).
+func (b *Browser) Screenshot(name string) string {
+	b.t.Helper()
+	png := Value(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	dir := OutputDir(b.t)
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatalf("save screenshot: %v", err)
+	}
+	return p
+}
+
+// OutputDir is the test's output folder, created.
+func OutputDir(t testing.TB) string {
+	root := os.Getenv("PAYBRIDGE_TEST_OUTPUT")
+	if root == "" {
+		root = filepath.Join("testdata", "output")
+	}
+	dir := filepath.Join(root, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("output dir: %v", err)
+	}
+	return dir
+}
+
+// Viewport sets the page's viewport (e.g. 375 wide for phones).
+func (b *Browser) Viewport(w, h int64) {
+	b.t.Helper()
+	b.Do(fmt.Sprintf("viewport %dx%d", w, h), chromedp.EmulateViewport(w, h))
+}
