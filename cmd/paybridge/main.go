@@ -23,8 +23,10 @@ func commands() map[string]command {
 		"sandbox": {"run cloversim, the Clover emulator, on its own", runSandbox},
 		"migrate": {"apply the database migrations", runMigrate},
 		"serve":   {"serve the API and pay pages (sandbox mode without Clover configuration)", runServe},
-		"keys":    {"issue API keys: keys issue --merchant mer_…", runKeys},
+		"keys":    {"API keys and signing keys: keys issue|rotate|retire|list", runKeys},
 		"version": {"print the version", runVersion},
+
+		"integrations": {"operators: integrations unlink --id <integration id>", runIntegrations},
 	}
 }
 
