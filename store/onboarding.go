@@ -28,6 +28,16 @@ func scanIntegration(s scanner) (*paybridge.Integration, error) {
 // in.ExternalKey), creating it from in when absent; an existing one gets
 // in.ReturnURL registered. Concurrent callers converge on one row.
 func (db *DB) FindOrCreateIntegration(ctx context.Context, in *paybridge.Integration) (*paybridge.Integration, bool, error) {
+	it, created, err := db.findOrCreateIntegration(ctx, in)
+	if paybridge.ErrorKind(err) == paybridge.ECONFLICT {
+		// A concurrent caller inserted the row first (PostgreSQL): it is
+		// there now, so this attempt finds it.
+		it, created, err = db.findOrCreateIntegration(ctx, in)
+	}
+	return it, created, err
+}
+
+func (db *DB) findOrCreateIntegration(ctx context.Context, in *paybridge.Integration) (*paybridge.Integration, bool, error) {
 	var out *paybridge.Integration
 	created := false
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
