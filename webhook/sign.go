@@ -104,3 +104,8 @@ func Verify(secret, id, timestamp, signatures string, body []byte, now time.Time
 	}
 	return ErrNoMatch
 }
+
+// SecretAAD is the associated data that binds a sealed endpoint secret to
+// its endpoint (package seal), so a secret copied to another row fails to
+// open.
+func SecretAAD(endpointID string) string { return "webhook_endpoint:" + endpointID }

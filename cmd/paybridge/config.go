@@ -23,7 +23,8 @@ type Config struct {
 	LogLevel    string `env:"PAYBRIDGE_LOG_LEVEL" envDefault:"info"`
 
 	Clover CloverConfig
-	Web    WebConfig // config_web.go: SMTP and pay page
+	Web    WebConfig    // config_web.go: SMTP and pay page
+	Events EventsConfig // config_events.go: webhooks in and out, jobs
 
 	// CloverTimeout bounds one HTTP attempt to Clover; a write whose answer
 	// does not come in time becomes an unknown outcome, reconciled later.

@@ -1,0 +1,71 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/paybridge/paybridge/store"
+)
+
+// queue is a River client whichever its transaction type: what the
+// runner needs, with the store's Tx pair mapped to the driver's own.
+type queue interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	InsertTx(ctx context.Context, tx store.Tx, params []river.InsertManyParams) error
+	Insert(ctx context.Context, params []river.InsertManyParams) error
+}
+
+type riverQueue[TTx any] struct {
+	c    *river.Client[TTx]
+	txOf func(store.Tx) TTx
+}
+
+func (q *riverQueue[TTx]) Start(ctx context.Context) error { return q.c.Start(ctx) }
+func (q *riverQueue[TTx]) Stop(ctx context.Context) error  { return q.c.Stop(ctx) }
+
+func (q *riverQueue[TTx]) InsertTx(ctx context.Context, tx store.Tx, params []river.InsertManyParams) error {
+	_, err := q.c.InsertManyTx(ctx, q.txOf(tx), params)
+	return err
+}
+
+// Insert is for callers outside any transaction (on SQLite, never while a
+// transaction is open in the same goroutine: the one connection is busy).
+func (q *riverQueue[TTx]) Insert(ctx context.Context, params []river.InsertManyParams) error {
+	_, err := q.c.InsertMany(ctx, params)
+	return err
+}
+
+// newQueue migrates River's schema up and builds the client for the
+// store's engine.
+func newQueue(ctx context.Context, db *store.DB, cfg *river.Config) (queue, error) {
+	switch db.Dialect() {
+	case store.EnginePostgres:
+		return build(ctx, riverpgxv5.New(db.Pool()), cfg, func(t store.Tx) pgx.Tx { return t.PGX })
+	default:
+		return build(ctx, riversqlite.New(db.Writer()), cfg, func(t store.Tx) *sql.Tx { return t.SQL })
+	}
+}
+
+func build[TTx any](ctx context.Context, d riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) TTx) (queue, error) {
+	m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("river migrate: %w", err)
+	}
+	c, err := river.NewClient(d, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return &riverQueue[TTx]{c: c, txOf: txOf}, nil
+}

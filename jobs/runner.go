@@ -1,0 +1,141 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/billing"
+	"github.com/paybridge/paybridge/seal"
+	"github.com/paybridge/paybridge/store"
+	"github.com/paybridge/paybridge/webhook"
+)
+
+// Periodic is work River runs every Every, one instance at a time.
+type Periodic struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// Runner owns the River client and paybridge's workers. Set the exported
+// fields, then Start; defaults are filled by New.
+type Runner struct {
+	DB      *store.DB
+	Service *billing.Service
+	Sealer  *seal.Sealer
+	Sender  *webhook.Sender
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	// Delivery retries: RetryBase·2^(n−1), capped at RetryCap, for
+	// MaxAttempts attempts (defaults 5 s, 6 h, 24: about three days).
+	RetryBase   time.Duration
+	RetryCap    time.Duration
+	MaxAttempts int
+	// DisableAfter disables an endpoint that has failed without a success
+	// for this long (default 72 h), with a webhook_endpoint.disabled event.
+	DisableAfter time.Duration
+	// SecretOverlap is how long a rotated-out secret keeps signing.
+	SecretOverlap time.Duration
+	// PollInterval is how often idle workers look for jobs (SQLite has no
+	// LISTEN/NOTIFY); default 100 ms.
+	PollInterval time.Duration
+	// Workers is the delivery concurrency (default 20).
+	Workers   int
+	Periodics []Periodic
+	// OnDelivery observes every delivery attempt (metrics); optional.
+	OnDelivery func(ok bool, d time.Duration)
+
+	q queue
+}
+
+// New returns a Runner with defaults.
+func New(db *store.DB, svc *billing.Service, sealer *seal.Sealer, sender *webhook.Sender) *Runner {
+	return &Runner{DB: db, Service: svc, Sealer: sealer, Sender: sender, Logger: slog.Default(), Now: time.Now,
+		RetryBase: 5 * time.Second, RetryCap: 6 * time.Hour, MaxAttempts: 24, DisableAfter: 72 * time.Hour,
+		SecretOverlap: 24 * time.Hour, PollInterval: 100 * time.Millisecond, Workers: 20}
+}
+
+// Queues of paybridge's jobs: deliveries apart so a slow receiver never
+// delays Clover syncs or reconciliation.
+const (
+	queueWebhooks = "webhooks"
+	queueClover   = "clover"
+)
+
+// Start migrates River's tables, hooks event fan-out into the store's
+// transactions and starts working.
+func (r *Runner) Start(ctx context.Context) error {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &fanoutWorker{r: r})
+	river.AddWorker(workers, &deliverWorker{r: r})
+	river.AddWorker(workers, &cloverWorker{r: r})
+	byName := map[string]Periodic{}
+	var periodic []*river.PeriodicJob
+	for _, p := range r.Periodics {
+		byName[p.Name] = p
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return PeriodicArgs{Name: p.Name}, &river.InsertOpts{MaxAttempts: 1,
+					UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable,
+						rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable}}}
+			}, &river.PeriodicJobOpts{ID: p.Name, RunOnStart: true}))
+	}
+	river.AddWorker(workers, &periodicWorker{r: r, byName: byName})
+	cfg := &river.Config{
+		Logger:            r.Logger,
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		FetchPollInterval: r.PollInterval,
+		FetchCooldown:     min(r.PollInterval, 20*time.Millisecond),
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 4},
+			queueWebhooks:      {MaxWorkers: r.Workers},
+			queueClover:        {MaxWorkers: 4},
+		},
+		JobTimeout:                  time.Minute,
+		CompletedJobRetentionPeriod: time.Hour,
+		RescueStuckJobsAfter:        5 * time.Minute,
+	}
+	q, err := newQueue(ctx, r.DB, cfg)
+	if err != nil {
+		return err
+	}
+	r.q = q
+	r.DB.OnEvents = r.enqueueFanout
+	if err := q.Start(ctx); err != nil {
+		r.DB.OnEvents = nil
+		return err
+	}
+	return nil
+}
+
+// Stop stops fetching, lets running jobs finish until ctx ends, and
+// unhooks the store.
+func (r *Runner) Stop(ctx context.Context) error {
+	if r.q == nil {
+		return nil
+	}
+	err := r.q.Stop(ctx)
+	return err
+}
+
+// enqueueFanout is the store's commit hook: one fan-out job per event, in
+// the event's own transaction.
+func (r *Runner) enqueueFanout(ctx context.Context, tx store.Tx, events []*paybridge.Event) error {
+	params := make([]river.InsertManyParams, len(events))
+	for i, ev := range events {
+		params[i] = river.InsertManyParams{Args: FanoutArgs{EventID: ev.ID, MerchantID: ev.MerchantID},
+			InsertOpts: &river.InsertOpts{Queue: queueWebhooks}}
+	}
+	return r.q.InsertTx(ctx, tx, params)
+}
+
+// ErrNotStarted is returned by enqueueing methods before Start.
+var ErrNotStarted = errors.New("jobs: runner not started")
