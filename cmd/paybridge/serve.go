@@ -21,6 +21,7 @@ import (
 	"github.com/paybridge/paybridge/clover/cloversim"
 	"github.com/paybridge/paybridge/governor"
 	"github.com/paybridge/paybridge/httpapi"
+	"github.com/paybridge/paybridge/jobs"
 	"github.com/paybridge/paybridge/onboarding"
 	"github.com/paybridge/paybridge/seal"
 	"github.com/paybridge/paybridge/store"
@@ -51,6 +52,7 @@ type Main struct {
 	wg       sync.WaitGroup
 
 	Onboarding *onboarding.Service // wire_onboarding.go
+	Jobs       *jobs.Runner        // wire_events.go
 }
 
 // Run opens everything and starts serving; it returns once listening.
