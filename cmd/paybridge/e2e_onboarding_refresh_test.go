@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/billing"
 	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/onboarding"
 )
@@ -166,7 +167,18 @@ func TestOnboardingTokenRefresh(t *testing.T) {
 	})
 
 	t.Run("Clover refuses: reauthorization required", func(t *testing.T) {
-		o.m.Sim.RevokeMerchant(mid) // the app was uninstalled
+		// Someone else spends the refresh token first (a second copy of the
+		// credentials, a restored backup): Clover definitely refuses ours.
+		// (RevokeMerchant would do too, but its uninstall webhook marks the
+		// merchant by itself, asynchronously.)
+		sealed, _ := o.m.DB.MerchantCredentials(ctx, merID)
+		creds, err := billing.OpenCredentials(o.m.Sealer, merID, sealed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.m.Clover.RefreshToken(ctx, creds.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
 		if err := o.refresher(3*time.Hour, nil).RefreshDue(ctx); err != nil {
 			t.Fatal(err)
 		}
