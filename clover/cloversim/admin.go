@@ -23,6 +23,7 @@ func (s *Sim) registerAdmin() {
 	s.mux.HandleFunc("PUT /_sim/faults", s.adminPutFaults)
 	s.mux.HandleFunc("POST /_sim/merchants", s.adminAddMerchant)
 	s.mux.HandleFunc("GET /_sim/state", s.adminState)
+	s.registerDashboard() // dashboard.go
 }
 
 func (s *Sim) adminLedger(w http.ResponseWriter, r *http.Request) {
