@@ -24,6 +24,7 @@ func commands() map[string]command {
 		"migrate": {"apply the database migrations", runMigrate},
 		"serve":   {"serve the API and pay pages (sandbox mode without Clover configuration)", runServe},
 		"keys":    {"API keys and signing keys: keys issue|rotate|retire|list", runKeys},
+		"listen":  {"stream a merchant's events to a local URL, signed: listen --api-key … --forward-to URL", runListen},
 		"version": {"print the version", runVersion},
 
 		"integrations": {"operators: integrations unlink --id <integration id>", runIntegrations},
