@@ -98,8 +98,9 @@ type Store interface {
 	ListReturns(ctx context.Context, merchantID, invoiceID string) ([]*Return, error)
 	DueReturns(ctx context.Context, now, staleBefore time.Time, limit int) ([]*Return, error)
 
-	// Audit log, newest first.
-	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// Audit log, newest first. AppendAudit stores entries in one
+	// transaction (a batch costs one commit).
+	AppendAudit(ctx context.Context, entries ...*AuditEntry) error
 	ListAudit(ctx context.Context, merchantID string, f AuditFilter) ([]*AuditEntry, string, error)
 
 	// Idempotency keys of the API. BeginIdempotent inserts rec as in flight

@@ -40,9 +40,7 @@ func (s *Service) RecordCloverCall(ci clover.CallInfo) {
 		Action: "clover " + ci.Method + " " + ci.Path, Outcome: outcome, LatencyMS: ci.Duration.Milliseconds(),
 		RequestID: ci.RequestID, IdempotencyKey: ci.IdempotencyKey, Detail: detail, CreatedAt: s.Now().UTC(),
 	}
-	if err := s.Store.AppendAudit(ctx, e); err != nil {
-		s.Logger.Error("audit Clover call", "err", err)
-	}
+	s.Audit.Record(e)
 }
 
 // merchantIDFor maps a Clover merchant id to paybridge's, cached: the

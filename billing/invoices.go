@@ -7,10 +7,13 @@ import (
 	"github.com/paybridge/paybridge/clover"
 )
 
-// CreateInvoice validates an invoice, computes its totals, stores it as a
-// draft, and opens it by creating its Clover order (DESIGN.md §4). The
-// order's idempotency key is derived from the invoice id, so however often
-// the order creation is repeated Clover creates one order.
+// CreateInvoice validates an invoice, computes its totals, creates its
+// Clover order (DESIGN.md §4) and stores it open, in one commit. The order
+// comes first: if Clover's answer is lost, or the process dies before the
+// insert, the worst left behind is an unpaid Clover order, which moves no
+// money — whereas a stored invoice without an order could not be paid.
+// The order's idempotency key is derived from the invoice id, so repeating
+// the creation of one invoice creates one order.
 func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) (*paybridge.Invoice, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -29,7 +32,7 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 	now := s.Now().UTC()
 	inv := &paybridge.Invoice{
 		ID: paybridge.NewID(paybridge.PrefixInvoice), MerchantID: c.MerchantID, CustomerID: cu.ID,
-		Status: paybridge.InvoiceDraft, Currency: in.Currency,
+		Status: paybridge.InvoiceOpen, Currency: in.Currency,
 		AllowTip: in.AllowTip, AllowPartial: in.AllowPartial, MinimumPartialAmount: in.MinimumPartialAmount,
 		DueDate: in.DueDate, Metadata: orEmpty(in.Metadata), CreatedAt: now, UpdatedAt: now,
 	}
@@ -50,17 +53,20 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.CreateInvoice(ctx, inv); err != nil {
-		return nil, err
-	}
 	order, err := s.Clover.CreateOrder(ctx, auth, clover.OrderParams{
 		Currency: inv.Currency, Email: cu.Email, Items: items,
 		Metadata: map[string]string{"paybridge_invoice_id": inv.ID},
 	}, &clover.RequestOptions{IdempotencyKey: derivedKey(inv.ID, "order"), ForwardedFor: c.ClientIP})
 	if err != nil {
-		return nil, s.orderFailed(ctx, c, inv, err)
+		if clover.IsUnauthorized(err) {
+			s.reauthorize(ctx, c.MerchantID)
+		}
+		if clover.IsUnknownOutcome(err) {
+			return nil, unavailable("creating the invoice's Clover order")
+		}
+		return nil, cloverError("line_items", err)
 	}
-	skus := order.Items[:0:0]
+	var skus []clover.OrderItem
 	for _, it := range order.Items {
 		if it.Type == "" || it.Type == "sku" {
 			skus = append(skus, it)
@@ -75,36 +81,14 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 		}
 	}
 	if order.Amount+order.TaxAmount != inv.Total {
-		// The order cannot be paid for the invoice's total: payments
-		// then go through charges linked to the invoice instead.
 		s.Logger.Warn("Clover order total differs from the invoice", "invoice_id", inv.ID,
 			"order_total", order.Amount+order.TaxAmount, "invoice_total", inv.Total)
 	}
 	inv.CloverOrderID = order.ID
-	inv.Status = paybridge.InvoiceOpen
-	inv.UpdatedAt = s.Now().UTC()
-	if err := s.Store.UpdateInvoice(ctx, inv); err != nil {
+	if err := s.Store.CreateInvoice(ctx, inv); err != nil {
 		return nil, err
 	}
 	return inv, nil
-}
-
-// orderFailed handles a failed order creation: a definite refusal voids the
-// draft; an unknown outcome leaves it a draft (its order key is derived from
-// its id, so opening it later cannot create a second order).
-func (s *Service) orderFailed(ctx context.Context, c Caller, inv *paybridge.Invoice, err error) error {
-	if clover.IsUnauthorized(err) {
-		s.reauthorize(ctx, c.MerchantID)
-	}
-	if clover.IsUnknownOutcome(err) {
-		return unavailable("creating the invoice's Clover order (invoice " + inv.ID + " was kept as a draft)")
-	}
-	now := s.Now().UTC()
-	inv.Status, inv.VoidedAt, inv.UpdatedAt = paybridge.InvoiceVoid, &now, now
-	if uerr := s.Store.UpdateInvoice(ctx, inv); uerr != nil {
-		s.Logger.Error("void invoice after order refusal", "invoice_id", inv.ID, "err", uerr)
-	}
-	return cloverError("line_items", err)
 }
 
 // GetInvoice returns one of the merchant's invoices.

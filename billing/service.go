@@ -22,6 +22,7 @@ type Service struct {
 	Store  paybridge.Store
 	Clover *clover.Client
 	Sealer *seal.Sealer
+	Audit  *AuditLog
 	Logger *slog.Logger
 	Now    func() time.Time
 	// StaleAfter is how long a payment may stay pending before the
@@ -37,9 +38,10 @@ type Service struct {
 
 // New returns a Service over store, Clover client and sealer.
 func New(store paybridge.Store, c *clover.Client, sealer *seal.Sealer) *Service {
+	logger := slog.New(slog.DiscardHandler)
 	return &Service{
-		Store: store, Clover: c, Sealer: sealer,
-		Logger:     slog.New(slog.DiscardHandler),
+		Store: store, Clover: c, Sealer: sealer, Audit: NewAuditLog(store, logger),
+		Logger:     logger,
 		Now:        time.Now,
 		StaleAfter: 5 * time.Minute,
 		taxRates:   map[string]taxCache{},

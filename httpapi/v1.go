@@ -16,7 +16,7 @@ import (
 // applies Idempotency-Key semantics to their POSTs.
 type V1 struct {
 	Service *billing.Service
-	Store   paybridge.Store // audit log
+	Store   paybridge.Store // audit log reads
 	Logger  *slog.Logger
 }
 
@@ -82,7 +82,7 @@ func listParams(r *http.Request) (cursor string, limit int, err error) {
 }
 
 // audit records a money-moving API request: who, what, outcome, latency.
-// A failure to audit is logged, never turned into a failed payment.
+// It is queued to the batched audit log, never a cause of a failed payment.
 func (v *V1) audit(r *http.Request, objectID string, status int, err error, start time.Time) {
 	c := caller(r)
 	outcome := strconv.Itoa(status)
@@ -95,9 +95,7 @@ func (v *V1) audit(r *http.Request, objectID string, status int, err error, star
 		LatencyMS: time.Since(start).Milliseconds(), RequestID: c.RequestID,
 		IdempotencyKey: r.Header.Get("Idempotency-Key"), CreatedAt: time.Now().UTC(),
 	}
-	if aerr := v.Store.AppendAudit(r.Context(), e); aerr != nil {
-		v.Logger.Error("append audit entry", "request_id", c.RequestID, "err", aerr)
-	}
+	v.Service.Audit.Record(e)
 }
 
 func (v *V1) listAudit(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/paybridge/paybridge"
 )
@@ -20,19 +21,30 @@ func scanAudit(s scanner) (*paybridge.AuditEntry, error) {
 	return &e, nil
 }
 
-// AppendAudit stores e as given (Detail is already scrubbed), assigning ID
-// and CreatedAt when empty. Entries of no merchant (MerchantID "") are
-// allowed: an app-level event such as a refused binding.
-func (db *DB) AppendAudit(ctx context.Context, e *paybridge.AuditEntry) error {
-	if e.ID == "" {
-		e.ID = paybridge.NewID(paybridge.PrefixAudit)
+// AppendAudit stores entries as given (Detail is already scrubbed) in one
+// transaction, assigning ID and CreatedAt when empty. Entries of no
+// merchant (MerchantID "") are allowed: an app-level event such as a
+// refused binding.
+func (db *DB) AppendAudit(ctx context.Context, entries ...*paybridge.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	e.CreatedAt = db.stamp(e.CreatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.ID, e.MerchantID, e.Actor, e.Action, e.ObjectID, e.Outcome, e.LatencyMS, e.RequestID,
-		e.IdempotencyKey, e.Detail, micros(e.CreatedAt))
-	return db.mapErr("append audit", err)
+	return db.WithTx(ctx, func(tx *sql.Tx) error {
+		for _, e := range entries {
+			if e.ID == "" {
+				e.ID = paybridge.NewID(paybridge.PrefixAudit)
+			}
+			e.CreatedAt = db.stamp(e.CreatedAt)
+			_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				e.ID, e.MerchantID, e.Actor, e.Action, e.ObjectID, e.Outcome, e.LatencyMS, e.RequestID,
+				e.IdempotencyKey, e.Detail, micros(e.CreatedAt))
+			if err != nil {
+				return db.mapErr("append audit", err)
+			}
+		}
+		return nil
+	})
 }
 
 // ListAudit returns a page of merchantID's audit entries, newest first

@@ -14,7 +14,7 @@ import (
 
 // sbx is a running paybridge in sandbox mode, as a newcomer gets it.
 type sbx struct {
-	t       *testing.T
+	t       testing.TB
 	m       *Main
 	key     string // the demo merchant's API key
 	http    *http.Client
@@ -23,7 +23,7 @@ type sbx struct {
 }
 
 // startSandbox runs the real Main on random ports with a temp data dir.
-func startSandbox(t *testing.T, tweak ...func(*Config)) *sbx {
+func startSandbox(t testing.TB, tweak ...func(*Config)) *sbx {
 	t.Helper()
 	cfg, err := loadConfig(map[string]string{})
 	if err != nil {

@@ -77,6 +77,7 @@ func TestInvoiceLifecycle(t *testing.T) {
 	}
 
 	// The audit log holds every Clover call and every money-moving request.
+	e.m.Service.Audit.Flush()
 	actions := map[string]int{}
 	for _, it := range e.must(200, "GET", "/v1/audit-log?limit=100", nil)["data"].([]any) {
 		actions[it.(map[string]any)["action"].(string)]++
@@ -330,6 +331,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 	// B's audit log holds only B's own refused attempts.
+	e.m.Service.Audit.Flush()
 	_, out := e.callAs(keyB, "GET", "/v1/audit-log", nil)
 	for _, it := range out["data"].([]any) {
 		if o := it.(map[string]any)["outcome"].(string); !strings.HasPrefix(o, "4") {

@@ -39,6 +39,7 @@ type Main struct {
 	Keyring  *apikey.Keyring
 	Sealer   *seal.Sealer
 	Clover   *clover.Client
+	Governor *governor.Local
 	Service  *billing.Service
 	Metrics  *httpapi.Metrics
 	Sim      *cloversim.Sim // sandbox mode only
@@ -98,6 +99,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	gov := governor.NewLocal(clover.DefaultBudget)
 	gov.OnWait = func(_ clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(d) }
+	m.Governor = gov
 	cloverCfg.URLs = urls
 	cloverCfg.Governor = gov
 	cloverCfg.HTTPClient = &http.Client{Timeout: max(c.CloverTimeout, 100*time.Millisecond)}
@@ -109,6 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.Clover = clover.New(cloverCfg)
 	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
+	m.Service.Audit.Logger = m.Logger
 	svc = m.Service
 	m.Service.Logger = m.Logger
 	m.Service.OnPayment = func(s paybridge.PaymentStatus) { m.Metrics.ObservePayment(string(s)) }
@@ -150,6 +153,9 @@ func (m *Main) Close() error {
 	}
 	m.wg.Wait()
 	m.stopJobs(ctx)
+	if m.Service != nil {
+		m.Service.Audit.Close() // flush queued audit entries before the database closes
+	}
 	if m.simSrv != nil {
 		_ = m.simSrv.Shutdown(ctx)
 	}
