@@ -11,12 +11,15 @@ import (
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "data", "paybridge.db")
-	for i := range 2 { // the second run finds nothing to do
+	first := ""
+	for i := range 2 { // the second run finds nothing to do and reports the same version
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), []string{"migrate", "--database-url", path}, &stdout, &stderr)
-		if code != 0 || !strings.Contains(stdout.String(), "migrated sqlite database to version 1") {
-			t.Fatalf("run %d: exit %d, stdout %q, stderr %q", i, code, stdout.String(), stderr.String())
+		if code != 0 || !strings.Contains(stdout.String(), "migrated sqlite database to version ") ||
+			(i == 1 && stdout.String() != first) {
+			t.Fatalf("run %d: exit %d, stdout %q (first run %q), stderr %q", i, code, stdout.String(), first, stderr.String())
 		}
+		first = stdout.String()
 	}
 }
 
