@@ -27,6 +27,8 @@ type Keyring struct {
 	mu     sync.RWMutex
 	active string
 	keys   map[string]*key
+
+	verified verifiedCache
 }
 
 type key struct {

@@ -69,8 +69,11 @@ func (kr *Keyring) Issue(c Claims, ttl time.Duration) (string, error) {
 // contains the token: code "api_key_expired" for an expired key,
 // "invalid_api_key" otherwise.
 func (kr *Keyring) Verify(token string) (*Claims, error) {
+	if c, ok := kr.verified.get(token, kr.Now(), kr.hasKey); ok {
+		return c, nil
+	}
 	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, kr.keyFunc,
+	t, err := jwt.ParseWithClaims(token, &c, kr.keyFunc,
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithAudience(Audience),
@@ -86,7 +89,14 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 	case c.ID == "" || c.MerchantID == "":
 		return nil, invalid()
 	}
+	kid, _ := t.Header["kid"].(string)
+	kr.verified.put(token, &c, kid)
 	return &c, nil
+}
+
+func (kr *Keyring) hasKey(kid string) bool {
+	_, ok := kr.PublicKey(kid)
+	return ok
 }
 
 func invalid() error {
