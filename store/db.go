@@ -45,9 +45,9 @@ type DB struct {
 	OnEvents EventsFunc
 
 	engine string
-	txs    sync.Map // *sql.Tx → *txState of open transactions (tx.go)
-	w      *sql.DB  // every write and transaction; one connection on SQLite
-	r      *sql.DB  // plain reads; a query_only pool on SQLite, w on PostgreSQL
+	txs    sync.Map  // *sql.Tx → *txState of open transactions (tx.go)
+	w      *sql.DB   // every write and transaction; one connection on SQLite
+	r      *readPool // plain reads; a query_only pool on SQLite, w on PostgreSQL
 	pool   *pgxpool.Pool
 }
 
@@ -106,7 +106,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close releases every connection.
 func (db *DB) Close() error {
 	var errs []error
-	if db.r != nil && db.r != db.w {
+	if db.r != nil && db.r.DB != db.w {
 		errs = append(errs, db.r.Close())
 	}
 	if db.w != nil {
@@ -140,7 +140,7 @@ func (db *DB) readTx(ctx context.Context, fn func(q querier) error) error {
 		return db.internal("begin read", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	return fn(tx)
+	return fn(readTxQuerier{Tx: tx, pool: db.r})
 }
 
 // now is the store's clock, truncated to what the database keeps.

@@ -27,6 +27,6 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	}
 	db.pool = pool
 	db.w = stdlib.OpenDBFromPool(pool)
-	db.r = db.w
+	db.r = newReadPool(db.w)
 	return nil
 }

@@ -55,6 +55,6 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
-	db.w, db.r = w, r
+	db.w, db.r = w, newReadPool(r)
 	return nil
 }
