@@ -496,9 +496,6 @@ func TestSimGovernorPreventsRateLimits(t *testing.T) {
 	}
 	wg.Wait()
 	if limited.Load() != 0 || ok.Load() != 50 {
-		// Known failure (reported): the governor's sliding window has no
-		// headroom for the time between Acquire and the request's arrival
-		// at Clover, so under load cloversim sees 17 starts in one second.
 		t.Errorf("%d calls drew 429 through governor.NewLocal(DefaultBudget), %d of 50 succeeded", limited.Load(), ok.Load())
 	}
 }
