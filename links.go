@@ -65,6 +65,7 @@ type LinkAttempt struct {
 	AttemptKey string
 	PaymentID  string // "" while the first submit is still running
 	ErrorCode  string // a refusal that made no payment (e.g. amount_too_small)
+	Lang       string // the page's locale when submitted: the receipt's language
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -78,6 +79,7 @@ type CheckoutSession struct {
 	InvoiceID  string
 	LinkID     string
 	Amount     int64
+	Lang       string // the page's locale: the receipt's language
 	CreatedAt  time.Time
 }
 
@@ -127,4 +129,28 @@ type LinkStore interface {
 	WebSettings(ctx context.Context, merchantID string) (*WebSettings, error)
 	// SetWebSettings creates or replaces a merchant's settings.
 	SetWebSettings(ctx context.Context, s *WebSettings) error
+
+	// ReceiptStore keeps the receipt of each payment to at most one mail.
+	ReceiptStore
+}
+
+// ReceiptStore records receipt emails so that a payment settled by the pay
+// page, the hosted-checkout webhook or the reconciler is receipted once,
+// whichever of them (or several at once) gets there first.
+type ReceiptStore interface {
+	// ClaimReceipt takes the right to mail paymentID's receipt: true for
+	// the first caller, false for every later one.
+	ClaimReceipt(ctx context.Context, merchantID, paymentID string, now time.Time) (bool, error)
+	// ReleaseReceipt gives an unsent claim back (the mail failed) so a
+	// later sweep may try again.
+	ReleaseReceipt(ctx context.Context, paymentID string) error
+	// MarkReceiptSent records that the claimed receipt was mailed.
+	MarkReceiptSent(ctx context.Context, paymentID string, now time.Time) error
+	// LinkAttemptByPayment finds the pay-page attempt that made paymentID
+	// (ENOTFOUND when the payment did not come from a pay page form).
+	LinkAttemptByPayment(ctx context.Context, paymentID string) (*LinkAttempt, error)
+	// UnreceiptedAttempts lists up to limit pay-page attempts whose
+	// payment is settled, was updated at or after since, and has no
+	// receipt claim: the receipts the reconciler's settlements still owe.
+	UnreceiptedAttempts(ctx context.Context, since time.Time, limit int) ([]*LinkAttempt, error)
 }

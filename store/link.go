@@ -65,12 +65,12 @@ func (db *DB) RevokePaymentLinks(ctx context.Context, merchantID, invoiceID stri
 	return int(n), nil
 }
 
-const attemptCols = `link_id, attempt_key, payment_id, error_code, created_at, updated_at`
+const attemptCols = `link_id, attempt_key, payment_id, error_code, lang, created_at, updated_at`
 
 func scanAttempt(s scanner) (*paybridge.LinkAttempt, error) {
 	var a paybridge.LinkAttempt
 	var created, updated int64
-	if err := s.Scan(&a.LinkID, &a.AttemptKey, &a.PaymentID, &a.ErrorCode, &created, &updated); err != nil {
+	if err := s.Scan(&a.LinkID, &a.AttemptKey, &a.PaymentID, &a.ErrorCode, &a.Lang, &created, &updated); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -85,9 +85,9 @@ func (db *DB) BeginLinkAttempt(ctx context.Context, a *paybridge.LinkAttempt) (*
 	a.UpdatedAt = a.CreatedAt
 	var existing *paybridge.LinkAttempt
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO link_attempts (`+attemptCols+`) VALUES ($1, $2, $3, $4, $5, $6)
+		res, err := tx.ExecContext(ctx, `INSERT INTO link_attempts (`+attemptCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (link_id, attempt_key) DO NOTHING`,
-			a.LinkID, a.AttemptKey, a.PaymentID, a.ErrorCode, micros(a.CreatedAt), micros(a.UpdatedAt))
+			a.LinkID, a.AttemptKey, a.PaymentID, a.ErrorCode, a.Lang, micros(a.CreatedAt), micros(a.UpdatedAt))
 		if err != nil {
 			return err
 		}

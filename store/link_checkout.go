@@ -11,8 +11,8 @@ import (
 // CreateCheckoutSession records a hosted checkout session.
 func (db *DB) CreateCheckoutSession(ctx context.Context, s *paybridge.CheckoutSession) error {
 	s.CreatedAt = db.stamp(s.CreatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO checkout_sessions (id, merchant_id, invoice_id, link_id, amount, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.MerchantID, s.InvoiceID, s.LinkID, s.Amount, micros(s.CreatedAt))
+	_, err := db.w.ExecContext(ctx, `INSERT INTO checkout_sessions (id, merchant_id, invoice_id, link_id, amount, lang, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.ID, s.MerchantID, s.InvoiceID, s.LinkID, s.Amount, s.Lang, micros(s.CreatedAt))
 	if isForeignKey(err) {
 		return notFound("invoice")
 	}
@@ -23,8 +23,8 @@ func (db *DB) CreateCheckoutSession(ctx context.Context, s *paybridge.CheckoutSe
 func (db *DB) GetCheckoutSession(ctx context.Context, id string) (*paybridge.CheckoutSession, error) {
 	var s paybridge.CheckoutSession
 	var created int64
-	err := db.r.QueryRowContext(ctx, `SELECT id, merchant_id, invoice_id, link_id, amount, created_at
-		FROM checkout_sessions WHERE id = $1`, id).Scan(&s.ID, &s.MerchantID, &s.InvoiceID, &s.LinkID, &s.Amount, &created)
+	err := db.r.QueryRowContext(ctx, `SELECT id, merchant_id, invoice_id, link_id, amount, lang, created_at
+		FROM checkout_sessions WHERE id = $1`, id).Scan(&s.ID, &s.MerchantID, &s.InvoiceID, &s.LinkID, &s.Amount, &s.Lang, &created)
 	if err != nil {
 		return nil, db.getErr("checkout session", err)
 	}

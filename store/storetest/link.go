@@ -28,6 +28,8 @@ func RunLinks(t *testing.T, open func(t *testing.T) LinkStore) {
 		{"CheckoutSessions", testCheckoutSessions},
 		{"HostedChargeUnique", testHostedChargeUnique},
 		{"WebSettings", testWebSettings},
+		{"AttemptLang", testAttemptLang},
+		{"Receipts", testReceipts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
