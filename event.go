@@ -40,6 +40,18 @@ const (
 	EventWebhookEndpointDisabled  EventType = "webhook_endpoint.disabled"
 	EventReconciliationDrift      EventType = "reconciliation.drift"
 	EventTest                     EventType = "test.ping"
+
+	// Card on file, subscriptions and collection (issue 7).
+	EventCardSaved                 EventType = "card.saved"
+	EventCardRemoved               EventType = "card.removed"
+	EventSubscriptionCreated       EventType = "subscription.created"
+	EventSubscriptionUpdated       EventType = "subscription.updated"
+	EventSubscriptionCanceled      EventType = "subscription.canceled"
+	EventSubscriptionPaymentFailed EventType = "subscription.payment_failed"
+	EventSubscriptionDeactivated   EventType = "subscription.deactivated"
+	EventSubscriptionReactivated   EventType = "subscription.reactivated"
+	EventInvoiceAutopayFailed      EventType = "invoice.autopay_failed"
+	EventInvoiceReminderSent       EventType = "invoice.reminder_sent"
 )
 
 // EventTypes lists every type an endpoint may subscribe to (besides "*").
@@ -52,6 +64,9 @@ var EventTypes = []EventType{
 	EventRefundNeedsAttention, EventReturnSucceeded, EventReturnFailed,
 	EventMerchantReauthRequired, EventMerchantReactivated, EventWebhookEndpointDisabled,
 	EventReconciliationDrift, EventTest,
+	EventCardSaved, EventCardRemoved, EventSubscriptionCreated, EventSubscriptionUpdated,
+	EventSubscriptionCanceled, EventSubscriptionPaymentFailed, EventSubscriptionDeactivated,
+	EventSubscriptionReactivated, EventInvoiceAutopayFailed, EventInvoiceReminderSent,
 }
 
 // KnownEventType reports whether t is one of EventTypes.

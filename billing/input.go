@@ -55,6 +55,9 @@ type PayInput struct {
 	Amount    *int64 `json:"amount"`
 	TipAmount int64  `json:"tip_amount"`
 	SaveCard  bool   `json:"save_card"`
+	// ConsentText is the wording the payer agreed to when saving the card
+	// ("" = paybridge.DefaultCardConsentText).
+	ConsentText string `json:"consent_text"`
 }
 
 // PaymentInput is a direct payment without an invoice (POST /v1/payments).
@@ -67,6 +70,10 @@ type PaymentInput struct {
 	Capture     *bool  `json:"capture"`
 	CustomerID  string `json:"customer_id"`
 	Description string `json:"description"`
+	// SaveCard keeps the card on file for CustomerID (required then), with
+	// the consent wording ConsentText.
+	SaveCard    bool   `json:"save_card"`
+	ConsentText string `json:"consent_text"`
 }
 
 // CaptureInput captures an authorized payment; Amount defaults to all of it.

@@ -50,7 +50,12 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 		return nil, err
 	}
 	if method == paybridge.MethodCard {
-		return nil, invalid("card_id", "resource_missing", "no saved card %s for this customer", in.CardID)
+		if src, err = s.cardSource(ctx, c.MerchantID, in.CardID, inv.CustomerID); err != nil {
+			return nil, err
+		}
+	}
+	if in.SaveCard && method != paybridge.MethodToken {
+		return nil, invalid("save_card", "invalid_source", "save_card needs a clv_ token as source")
 	}
 	m, auth, err := s.merchantAuth(ctx, c.MerchantID, true)
 	if err != nil {
@@ -70,6 +75,9 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
 		return nil, err
 	}
+	if in.SaveCard {
+		return s.payAndSave(ctx, c, auth, p, inv.CloverOrderID, in.ConsentText)
+	}
 	return s.execute(ctx, c, auth, p, inv.CloverOrderID)
 }
 
@@ -86,8 +94,15 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 	if err != nil {
 		return nil, err
 	}
+	if in.SaveCard && (method != paybridge.MethodToken || in.CustomerID == "") {
+		return nil, invalid("save_card", "invalid_source", "save_card needs a clv_ token as source and a customer_id")
+	}
 	if method == paybridge.MethodCard {
-		return nil, invalid("card_id", "resource_missing", "no saved card %s", in.CardID)
+		card, err := s.savedCard(ctx, c.MerchantID, in.CardID, in.CustomerID)
+		if err != nil {
+			return nil, err
+		}
+		src, in.CustomerID = card.CloverCardID, card.CustomerID
 	}
 	if err := validateText("description", in.Description, maxText); err != nil {
 		return nil, err
@@ -113,6 +128,9 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 	}
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
 		return nil, err
+	}
+	if in.SaveCard {
+		return s.payAndSave(ctx, c, auth, p, "", in.ConsentText)
 	}
 	return s.execute(ctx, c, auth, p, "")
 }
@@ -157,6 +175,7 @@ func (s *Service) execute(ctx context.Context, c Caller, auth clover.Auth, p *pa
 			Metadata: map[string]string{"paybridge_payment_id": p.ID},
 		}
 		setSource(&params.Source, &params.Tender, p)
+		params.StoredCredentials = storedCredentials(p)
 		var o *clover.Order
 		if o, err = s.Clover.PayOrder(ctx, auth, orderID, params, ro); err == nil {
 			ch = &clover.Charge{ID: o.Charge, Source: o.Source, Captured: true}
@@ -172,6 +191,7 @@ func (s *Service) execute(ctx context.Context, c Caller, auth clover.Auth, p *pa
 			params.Metadata["paybridge_invoice_id"] = p.InvoiceID
 		}
 		setSource(&params.Source, &params.Tender, p)
+		params.StoredCredentials = storedCredentials(p)
 		ch, err = s.Clover.CreateCharge(ctx, auth, params, ro)
 	}
 	return s.settle(ctx, c, p, from, ch, err)

@@ -30,6 +30,12 @@ type Service struct {
 	StaleAfter time.Duration
 	// OnPayment observes each payment outcome (metrics).
 	OnPayment func(status paybridge.PaymentStatus)
+	// OnCardSaved is told of every card saved on file (recurring billing
+	// resumes with it); optional.
+	OnCardSaved func(ctx context.Context, card *paybridge.Card)
+	// Notify is told when a customer should hear of a failed charge or a
+	// due invoice (the Notifier mails them); optional.
+	Notify func(ctx context.Context, n Notice)
 
 	taxMu       sync.Mutex
 	taxRates    map[string]taxCache // by merchant id
