@@ -205,7 +205,7 @@ func hcoExpiry(v string) (month, year string) {
 func (s *Sim) sendCheckoutWebhookLocked(hs *hcoSession, chargeID string, approved bool) {
 	h := s.ext.hooks
 	h.mu.Lock()
-	target := h.checkoutURL
+	target, casing := h.checkoutURL, h.checkoutCasing
 	h.mu.Unlock()
 	if target == "" {
 		return
@@ -218,7 +218,7 @@ func (s *Sim) sendCheckoutWebhookLocked(hs *hcoSession, chargeID string, approve
 	if !approved {
 		wh.Status, wh.Message = "DECLINED", "Decline for "+strconv.FormatInt(hs.Total, 10)
 	}
-	body := hcoWebhookBody(wh, s.opts.CheckoutWebhookCasing)
+	body := hcoWebhookBody(wh, casing)
 	h.enqueueJob(whJob{Kind: "checkout", URL: target, Body: body,
 		Headers: map[string]string{"Clover-Signature": HCOSignature(s.opts.HCOSigningSecret, now.Unix(), body)}})
 }

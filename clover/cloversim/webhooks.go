@@ -46,9 +46,12 @@ type whHub struct {
 	url         string
 	authCode    string
 	checkoutURL string
-	deliveries  []WebhookDelivery
-	closed      bool
-	started     bool
+	// checkoutCasing is the hosted-checkout webhook key casing (starts as
+	// Options.CheckoutWebhookCasing; PUT /_sim/webhooks may change it).
+	checkoutCasing string
+	deliveries     []WebhookDelivery
+	closed         bool
+	started        bool
 
 	events chan whEvent
 	jobs   chan whJob
@@ -72,7 +75,8 @@ func newWHHub(s *Sim) *whHub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &whHub{
 		s: s, url: s.opts.WebhookURL, authCode: s.opts.WebhookAuthCode, checkoutURL: s.opts.CheckoutWebhookURL,
-		events: make(chan whEvent, whQueueSize), jobs: make(chan whJob, whQueueSize),
+		checkoutCasing: s.opts.CheckoutWebhookCasing,
+		events:         make(chan whEvent, whQueueSize), jobs: make(chan whJob, whQueueSize),
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		window:  50 * time.Millisecond,
 		backoff: []time.Duration{250 * time.Millisecond, time.Second, 3 * time.Second},
@@ -264,6 +268,8 @@ type webhookConfig struct {
 	URL         *string `json:"url,omitempty"`
 	AuthCode    *string `json:"auth_code,omitempty"`
 	CheckoutURL *string `json:"checkout_url,omitempty"`
+	// CheckoutCasing is "pascal" or "camel" (hosted-checkout webhook keys).
+	CheckoutCasing *string `json:"checkout_casing,omitempty"`
 }
 
 func (s *Sim) putWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -278,8 +284,15 @@ func (s *Sim) putWebhooks(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if c.CheckoutCasing != nil && *c.CheckoutCasing != "pascal" && *c.CheckoutCasing != "camel" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", "checkout_casing must be pascal or camel.")
+		return
+	}
 	h := s.ext.hooks
 	h.mu.Lock()
+	if c.CheckoutCasing != nil {
+		h.checkoutCasing = *c.CheckoutCasing
+	}
 	if c.URL != nil {
 		h.url = *c.URL
 	}
