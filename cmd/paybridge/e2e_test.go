@@ -32,63 +32,65 @@ func TestSandboxBootstrap(t *testing.T) {
 // partial refund → item return, with Clover's ledger as the witness.
 func TestInvoiceLifecycle(t *testing.T) {
 	t.Parallel()
-	e := startSandbox(t)
-	inv := e.invoice(nil)
-	id := inv["id"].(string)
-	if num(inv, "subtotal") != 12500 || num(inv, "tax_amount") != 1000 || num(inv, "total") != 13500 {
-		t.Fatalf("totals: %v", inv)
-	}
-	pay := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
-	if pay["status"] != "succeeded" || num(pay, "amount") != 13500 || pay["clover_charge_id"] == "" {
-		t.Fatalf("payment: %v", pay)
-	}
-	if card, _ := pay["card"].(map[string]any); card["last4"] != "4242" || card["brand"] != "VISA" {
-		t.Fatalf("card summary: %v", pay["card"])
-	}
-	inv = e.must(200, "GET", "/v1/invoices/"+id, nil)
-	if inv["status"] != "paid" || num(inv, "amount_due") != 0 || num(inv, "amount_paid") != 13500 {
-		t.Fatalf("after payment: %v", inv)
-	}
-	// Paying a paid invoice is refused, and Clover is not called again.
-	e.must(409, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
-
-	re := e.must(201, "POST", "/v1/refunds", map[string]any{"payment_id": pay["id"], "amount": 1000, "reason": "requested_by_customer"})
-	if re["status"] != "succeeded" || num(re, "amount") != 1000 {
-		t.Fatalf("refund: %v", re)
-	}
-	line := inv["line_items"].([]any)[1].(map[string]any) // the 2500 trip charge, untaxed
-	ret := e.must(201, "POST", "/v1/invoices/"+id+"/returns", map[string]any{"items": []map[string]any{{"line_item_id": line["id"]}}})
-	if ret["status"] != "succeeded" || num(ret, "amount") != 2500 {
-		t.Fatalf("return: %v", ret)
-	}
-	inv = e.must(200, "GET", "/v1/invoices/"+id, nil)
-	if num(inv, "amount_refunded") != 3500 || num(inv, "amount_returned") != 2500 || inv["status"] != "partially_refunded" {
-		t.Fatalf("after refund and return: %v", inv)
-	}
-	if q := num(inv["line_items"].([]any)[1].(map[string]any), "quantity_returned"); q != 1 {
-		t.Fatalf("quantity_returned = %d", q)
-	}
-	// Over-refund: only 13500-3500 = 10000 remain on the payment at most.
-	e.must(400, "POST", "/v1/refunds", map[string]any{"payment_id": pay["id"], "amount": 13500})
-
-	charges, refunded := ledger(e)
-	if charges != 1 || refunded != 3500 {
-		t.Fatalf("Clover ledger: %d charges, %d refunded; want 1 and 3500", charges, refunded)
-	}
-
-	// The audit log holds every Clover call and every money-moving request.
-	e.m.Service.Audit.Flush()
-	actions := map[string]int{}
-	for _, it := range e.must(200, "GET", "/v1/audit-log?limit=100", nil)["data"].([]any) {
-		actions[it.(map[string]any)["action"].(string)]++
-	}
-	for _, a := range []string{"clover POST /v1/orders", "clover POST /v1/orders/{id}/pay", "clover POST /v1/refunds",
-		"clover POST /v1/orders/{id}/returns", "api POST /v1/invoices/{id}/payments", "api POST /v1/refunds",
-		"api POST /v1/invoices/{id}/returns"} {
-		if actions[a] == 0 {
-			t.Errorf("audit log has no %q entry: %v", a, actions)
+	engines(t, func(t *testing.T, tweak func(*Config)) {
+		e := startSandbox(t, tweak)
+		inv := e.invoice(nil)
+		id := inv["id"].(string)
+		if num(inv, "subtotal") != 12500 || num(inv, "tax_amount") != 1000 || num(inv, "total") != 13500 {
+			t.Fatalf("totals: %v", inv)
 		}
-	}
+		pay := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+		if pay["status"] != "succeeded" || num(pay, "amount") != 13500 || pay["clover_charge_id"] == "" {
+			t.Fatalf("payment: %v", pay)
+		}
+		if card, _ := pay["card"].(map[string]any); card["last4"] != "4242" || card["brand"] != "VISA" {
+			t.Fatalf("card summary: %v", pay["card"])
+		}
+		inv = e.must(200, "GET", "/v1/invoices/"+id, nil)
+		if inv["status"] != "paid" || num(inv, "amount_due") != 0 || num(inv, "amount_paid") != 13500 {
+			t.Fatalf("after payment: %v", inv)
+		}
+		// Paying a paid invoice is refused, and Clover is not called again.
+		e.must(409, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+
+		re := e.must(201, "POST", "/v1/refunds", map[string]any{"payment_id": pay["id"], "amount": 1000, "reason": "requested_by_customer"})
+		if re["status"] != "succeeded" || num(re, "amount") != 1000 {
+			t.Fatalf("refund: %v", re)
+		}
+		line := inv["line_items"].([]any)[1].(map[string]any) // the 2500 trip charge, untaxed
+		ret := e.must(201, "POST", "/v1/invoices/"+id+"/returns", map[string]any{"items": []map[string]any{{"line_item_id": line["id"]}}})
+		if ret["status"] != "succeeded" || num(ret, "amount") != 2500 {
+			t.Fatalf("return: %v", ret)
+		}
+		inv = e.must(200, "GET", "/v1/invoices/"+id, nil)
+		if num(inv, "amount_refunded") != 3500 || num(inv, "amount_returned") != 2500 || inv["status"] != "partially_refunded" {
+			t.Fatalf("after refund and return: %v", inv)
+		}
+		if q := num(inv["line_items"].([]any)[1].(map[string]any), "quantity_returned"); q != 1 {
+			t.Fatalf("quantity_returned = %d", q)
+		}
+		// Over-refund: only 13500-3500 = 10000 remain on the payment at most.
+		e.must(400, "POST", "/v1/refunds", map[string]any{"payment_id": pay["id"], "amount": 13500})
+
+		charges, refunded := ledger(e)
+		if charges != 1 || refunded != 3500 {
+			t.Fatalf("Clover ledger: %d charges, %d refunded; want 1 and 3500", charges, refunded)
+		}
+
+		// The audit log holds every Clover call and every money-moving request.
+		e.m.Service.Audit.Flush()
+		actions := map[string]int{}
+		for _, it := range e.must(200, "GET", "/v1/audit-log?limit=100", nil)["data"].([]any) {
+			actions[it.(map[string]any)["action"].(string)]++
+		}
+		for _, a := range []string{"clover POST /v1/orders", "clover POST /v1/orders/{id}/pay", "clover POST /v1/refunds",
+			"clover POST /v1/orders/{id}/returns", "api POST /v1/invoices/{id}/payments", "api POST /v1/refunds",
+			"api POST /v1/invoices/{id}/returns"} {
+			if actions[a] == 0 {
+				t.Errorf("audit log has no %q entry: %v", a, actions)
+			}
+		}
+	})
 }
 
 func TestDeclineThenPay(t *testing.T) {
@@ -198,40 +200,42 @@ func TestAuthorizeCaptureVoid(t *testing.T) {
 // each with its own card token: exactly one charge reaches Clover.
 func TestConcurrentPaymentsChargeOnce(t *testing.T) {
 	t.Parallel()
-	e := startSandbox(t)
-	id := e.invoice(nil)["id"].(string)
-	const n = 50
-	tokens := make([]string, n)
-	for i := range tokens {
-		tokens[i] = e.token(visaOK)
-	}
-	var wg sync.WaitGroup
-	statuses := make([]int, n)
-	for i := range n {
-		wg.Go(func() {
-			statuses[i], _ = e.call("POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": tokens[i]})
-		})
-	}
-	wg.Wait()
-	ok := 0
-	for _, s := range statuses {
-		switch s {
-		case 201:
-			ok++
-		case 409:
-		default:
-			t.Errorf("unexpected status %d", s)
+	engines(t, func(t *testing.T, tweak func(*Config)) {
+		e := startSandbox(t, tweak)
+		id := e.invoice(nil)["id"].(string)
+		const n = 50
+		tokens := make([]string, n)
+		for i := range tokens {
+			tokens[i] = e.token(visaOK)
 		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d payments succeeded, want exactly 1 (%v)", ok, statuses)
-	}
-	if got := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); got != 1 {
-		t.Fatalf("Clover charges = %d, want 1", got)
-	}
-	if inv := e.must(200, "GET", "/v1/invoices/"+id, nil); inv["status"] != "paid" || num(inv, "amount_paid") != 13500 {
-		t.Fatalf("invoice: %v", inv)
-	}
+		var wg sync.WaitGroup
+		statuses := make([]int, n)
+		for i := range n {
+			wg.Go(func() {
+				statuses[i], _ = e.call("POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": tokens[i]})
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, s := range statuses {
+			switch s {
+			case 201:
+				ok++
+			case 409:
+			default:
+				t.Errorf("unexpected status %d", s)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d payments succeeded, want exactly 1 (%v)", ok, statuses)
+		}
+		if got := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); got != 1 {
+			t.Fatalf("Clover charges = %d, want 1", got)
+		}
+		if inv := e.must(200, "GET", "/v1/invoices/"+id, nil); inv["status"] != "paid" || num(inv, "amount_paid") != 13500 {
+			t.Fatalf("invoice: %v", inv)
+		}
+	})
 }
 
 // TestTimeoutAfterCommitIsReconciled: Clover charges but its answer never
@@ -239,109 +243,115 @@ func TestConcurrentPaymentsChargeOnce(t *testing.T) {
 // the same key → succeeded, and Clover charged exactly once.
 func TestTimeoutAfterCommitIsReconciled(t *testing.T) {
 	t.Parallel()
-	e := startSandbox(t, func(c *Config) {
-		c.CloverTimeout = 300 * time.Millisecond
-		c.ReconcileInterval = 50 * time.Millisecond
+	engines(t, func(t *testing.T, tweak func(*Config)) {
+		e := startSandbox(t, tweak, func(c *Config) {
+			c.CloverTimeout = 300 * time.Millisecond
+			c.ReconcileInterval = 50 * time.Millisecond
+		})
+		id := e.invoice(nil)["id"].(string)
+		e.m.Sim.SetFaults(cloversim.Faults{TimeoutAfterCommitRate: 1})
+		p := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+		if p["status"] != "unknown" {
+			t.Fatalf("payment under timeout-after-commit: %v", p)
+		}
+		// While unknown, the invoice cannot be paid a second time.
+		st, out := e.call("POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+		if st != 409 || out["code"] != "payment_in_progress" {
+			t.Fatalf("second attempt while unknown = %d %v", st, out)
+		}
+		e.m.Sim.SetFaults(cloversim.Faults{})
+		// The running reconciler repeats the request once the attempt is due.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			got := e.must(200, "GET", "/v1/payments/"+p["id"].(string), nil)
+			if got["status"] == "succeeded" {
+				break
+			}
+			if got["status"] != "unknown" || time.Now().After(deadline) {
+				t.Fatalf("after reconciliation: %v", got)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if inv := e.must(200, "GET", "/v1/invoices/"+id, nil); inv["status"] != "paid" {
+			t.Fatalf("invoice: %v", inv)
+		}
+		if n := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); n != 1 {
+			t.Fatalf("Clover charged %d times, want 1", n)
+		}
 	})
-	id := e.invoice(nil)["id"].(string)
-	e.m.Sim.SetFaults(cloversim.Faults{TimeoutAfterCommitRate: 1})
-	p := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
-	if p["status"] != "unknown" {
-		t.Fatalf("payment under timeout-after-commit: %v", p)
-	}
-	// While unknown, the invoice cannot be paid a second time.
-	st, out := e.call("POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
-	if st != 409 || out["code"] != "payment_in_progress" {
-		t.Fatalf("second attempt while unknown = %d %v", st, out)
-	}
-	e.m.Sim.SetFaults(cloversim.Faults{})
-	// The running reconciler repeats the request once the attempt is due.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got := e.must(200, "GET", "/v1/payments/"+p["id"].(string), nil)
-		if got["status"] == "succeeded" {
-			break
-		}
-		if got["status"] != "unknown" || time.Now().After(deadline) {
-			t.Fatalf("after reconciliation: %v", got)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if inv := e.must(200, "GET", "/v1/invoices/"+id, nil); inv["status"] != "paid" {
-		t.Fatalf("invoice: %v", inv)
-	}
-	if n := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); n != 1 {
-		t.Fatalf("Clover charged %d times, want 1", n)
-	}
 }
 
 // TestTenantIsolation: merchant B's key gets 404 for every one of A's ids,
 // on every route, and changes nothing.
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
-	e := startSandbox(t)
-	_, keyB, err := e.m.AddSandboxMerchant(context.Background(), "Other Co.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := e.invoice(nil)
-	id := inv["id"].(string)
-	pay := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
-	re := e.must(201, "POST", "/v1/refunds", map[string]any{"payment_id": pay["id"], "amount": 100})
-	auth := e.must(201, "POST", "/v1/payments", map[string]any{"amount": 500, "currency": "usd", "source": e.token(visaOK), "capture": false})
-	cus := inv["customer_id"].(string)
-	line := inv["line_items"].([]any)[0].(map[string]any)["id"]
-	for _, rt := range []struct {
-		method, path string
-		body         any
-	}{
-		{"GET", "/v1/customers/" + cus, nil},
-		{"POST", "/v1/customers/" + cus, map[string]any{"name": "x"}},
-		{"GET", "/v1/invoices/" + id, nil},
-		{"POST", "/v1/invoices/" + id + "/void", nil},
-		{"POST", "/v1/invoices/" + id + "/payments", map[string]any{"tender": "cash"}},
-		{"POST", "/v1/invoices/" + id + "/returns", map[string]any{"items": []map[string]any{{"line_item_id": line}}}},
-		{"GET", "/v1/invoices/" + id + "/returns", nil},
-		{"GET", "/v1/payments/" + pay["id"].(string), nil},
-		{"POST", "/v1/payments/" + auth["id"].(string) + "/capture", nil},
-		{"POST", "/v1/payments/" + auth["id"].(string) + "/void", nil},
-		{"GET", "/v1/refunds/" + re["id"].(string), nil},
-	} {
-		if st, out := e.callAs(keyB, rt.method, rt.path, rt.body); st != 404 {
-			t.Errorf("%s %s with B's key = %d %v, want 404", rt.method, rt.path, st, out)
+	engines(t, func(t *testing.T, tweak func(*Config)) {
+		e := startSandbox(t, tweak)
+		_, keyB, err := e.m.AddSandboxMerchant(context.Background(), "Other Co.")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// Creating with A's ids is refused as a bad reference, not a leak.
-	for _, rt := range []struct {
-		path string
-		body any
-	}{
-		{"/v1/invoices", map[string]any{"customer_id": cus, "currency": "usd", "line_items": []map[string]any{{"description": "x", "quantity": 1, "unit_amount": 100}}}},
-		{"/v1/refunds", map[string]any{"payment_id": pay["id"]}},
-		{"/v1/payments", map[string]any{"amount": 500, "currency": "usd", "source": e.token(visaOK), "customer_id": cus}},
-	} {
-		if st, out := e.callAs(keyB, "POST", rt.path, rt.body); st != 400 || out["code"] != "resource_missing" {
-			t.Errorf("POST %s with A's ids as B = %d %v, want 400 resource_missing", rt.path, st, out)
+		inv := e.invoice(nil)
+		id := inv["id"].(string)
+		pay := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+		re := e.must(201, "POST", "/v1/refunds", map[string]any{"payment_id": pay["id"], "amount": 100})
+		auth := e.must(201, "POST", "/v1/payments", map[string]any{"amount": 500, "currency": "usd", "source": e.token(visaOK), "capture": false})
+		cus := inv["customer_id"].(string)
+		line := inv["line_items"].([]any)[0].(map[string]any)["id"]
+		for _, rt := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/v1/customers/" + cus, nil},
+			{"POST", "/v1/customers/" + cus, map[string]any{"name": "x"}},
+			{"GET", "/v1/invoices/" + id, nil},
+			{"POST", "/v1/invoices/" + id + "/void", nil},
+			{"POST", "/v1/invoices/" + id + "/payments", map[string]any{"tender": "cash"}},
+			{"POST", "/v1/invoices/" + id + "/returns", map[string]any{"items": []map[string]any{{"line_item_id": line}}}},
+			{"GET", "/v1/invoices/" + id + "/returns", nil},
+			{"GET", "/v1/payments/" + pay["id"].(string), nil},
+			{"POST", "/v1/payments/" + auth["id"].(string) + "/capture", nil},
+			{"POST", "/v1/payments/" + auth["id"].(string) + "/void", nil},
+			{"GET", "/v1/refunds/" + re["id"].(string), nil},
+		} {
+			if st, out := e.callAs(keyB, rt.method, rt.path, rt.body); st != 404 {
+				t.Errorf("%s %s with B's key = %d %v, want 404", rt.method, rt.path, st, out)
+			}
 		}
-	}
-	for _, path := range []string{"/v1/invoices", "/v1/payments", "/v1/refunds", "/v1/customers"} {
-		_, out := e.callAs(keyB, "GET", path, nil)
-		if data, _ := out["data"].([]any); len(data) != 0 {
-			t.Errorf("B lists %d objects at %s", len(data), path)
+		// Creating with A's ids is refused as a bad reference, not a leak.
+		for _, rt := range []struct {
+			path string
+			body any
+		}{
+			{"/v1/invoices", map[string]any{"customer_id": cus, "currency": "usd", "line_items": []map[string]any{{"description": "x", "quantity": 1, "unit_amount": 100}}}},
+			{"/v1/refunds", map[string]any{"payment_id": pay["id"]}},
+			{"/v1/payments", map[string]any{"amount": 500, "currency": "usd", "source": e.token(visaOK), "customer_id": cus}},
+		} {
+			if st, out := e.callAs(keyB, "POST", rt.path, rt.body); st != 400 || out["code"] != "resource_missing" {
+				t.Errorf("POST %s with A's ids as B = %d %v, want 400 resource_missing", rt.path, st, out)
+			}
 		}
-	}
-	// B's audit log holds only B's own refused attempts.
-	e.m.Service.Audit.Flush()
-	_, out := e.callAs(keyB, "GET", "/v1/audit-log", nil)
-	for _, it := range out["data"].([]any) {
-		if o := it.(map[string]any)["outcome"].(string); !strings.HasPrefix(o, "4") {
-			t.Errorf("B's audit log shows a successful operation: %v", it)
+		for _, path := range []string{"/v1/invoices", "/v1/payments", "/v1/refunds", "/v1/customers"} {
+			_, out := e.callAs(keyB, "GET", path, nil)
+			if data, _ := out["data"].([]any); len(data) != 0 {
+				t.Errorf("B lists %d objects at %s", len(data), path)
+			}
 		}
-	}
-	// A's payment is untouched.
-	if got := e.must(200, "GET", "/v1/payments/"+auth["id"].(string), nil); got["status"] != "authorized" {
-		t.Fatalf("A's authorization changed: %v", got)
-	}
+		// B's audit log holds only B's own refused API attempts (and B's own
+		// background Clover calls).
+		e.m.Service.Audit.Flush()
+		_, out := e.callAs(keyB, "GET", "/v1/audit-log", nil)
+		for _, it := range out["data"].([]any) {
+			en := it.(map[string]any)
+			if strings.HasPrefix(en["action"].(string), "api ") && !strings.HasPrefix(en["outcome"].(string), "4") {
+				t.Errorf("B's audit log shows a successful API operation: %v", it)
+			}
+		}
+		// A's payment is untouched.
+		if got := e.must(200, "GET", "/v1/payments/"+auth["id"].(string), nil); got["status"] != "authorized" {
+			t.Fatalf("A's authorization changed: %v", got)
+		}
+	})
 }
 
 // ledger returns Clover's count of charges and total refunded for the demo

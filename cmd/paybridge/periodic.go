@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/paybridge/paybridge"
 )
 
 // Periodic is background work that runs every Every, in one instance at a
@@ -19,6 +21,14 @@ func (m *Main) periodics() []Periodic {
 	ps := []Periodic{{Name: "reconcile", Every: m.Config.ReconcileInterval, Run: func(ctx context.Context) error {
 		_, err := m.Service.Reconcile(ctx)
 		return err
+	}}, {Name: "purge-idempotency-keys", Every: time.Hour, Run: func(ctx context.Context) error {
+		// Keys are kept IdempotencyTTL (48 h, DESIGN.md §5 asks ≥ 24 h).
+		n, err := m.DB.PurgeIdempotent(ctx, time.Now().Add(-paybridge.IdempotencyTTL))
+		if n > 0 {
+			m.Logger.Info("purged idempotency keys", "count", n)
+		}
+		return err
 	}}}
+	ps = append(ps, m.recurringPeriodics()...)
 	return append(ps, m.onboardingPeriodics()...)
 }
