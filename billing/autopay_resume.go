@@ -8,7 +8,9 @@ import (
 	"github.com/paybridge/paybridge/clover"
 )
 
-func cloverActive(active *bool) clover.SubscriptionParams { return clover.SubscriptionParams{Active: active} }
+func cloverActive(active *bool) clover.SubscriptionParams {
+	return clover.SubscriptionParams{Active: active}
+}
 
 // retryNow makes the customer's unfinished collections due at once.
 func (s *Service) retryNow(ctx context.Context, rs paybridge.RecurringStore, card *paybridge.Card) {

@@ -54,6 +54,7 @@ type Main struct {
 
 	Onboarding *onboarding.Service // wire_onboarding.go
 	Jobs       *jobs.Runner        // wire_events.go
+	Clock      *billing.Clock      // wire_recurring.go: the sandbox test clock
 }
 
 // Run opens everything and starts serving; it returns once listening.
@@ -153,6 +154,7 @@ func (m *Main) Close() error {
 	}
 	m.wg.Wait()
 	m.stopJobs(ctx)
+	m.closeWeb(ctx) // wire_web.go: receipt mails in flight
 	if m.Service != nil {
 		m.Service.Audit.Close() // flush queued audit entries before the database closes
 	}
@@ -226,5 +228,6 @@ func (m *Main) handler() http.Handler {
 	m.eventRoutes(rt)      // wire_events.go: /v1/events, /v1/webhook-endpoints, /webhooks/clover…
 	m.onboardingRoutes(rt) // wire_onboarding.go: /v1/integrations, /connect, /oauth/callback, /v1/auth/whoami
 	m.webRoutes(rt)        // wire_web.go: /pay/{link}, /v1/invoices/{id}/payment-link, /send, receipts
+	m.recurringRoutes(rt)  // wire_recurring.go: cards, autopay, plans, subscriptions, test clock
 	return rt
 }

@@ -1,0 +1,98 @@
+package main
+
+// Wiring of the recurring issue: cards on file, autopay, plans and
+// subscriptions, dunning and reminders, and the sandbox test clock.
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/paybridge/paybridge/billing"
+	"github.com/paybridge/paybridge/httpapi"
+)
+
+// recurringRoutes registers the /v1 card, plan and subscription endpoints,
+// hooks card saves and notices into the service and, in sandbox mode,
+// shares one test clock between billing and cloversim (POST
+// /v1/test-clock/advance).
+func (m *Main) recurringRoutes(rt *httpapi.Router) {
+	if m.Clock == nil {
+		m.Clock = &billing.Clock{}
+	}
+	svc := m.Service
+	if m.Config.Sandbox() {
+		svc.Now = m.Clock.Now
+	}
+	svc.OnCardSaved = svc.ResumeWithCard
+	web := m.webServer()
+	n := &billing.Notifier{Service: svc, Mail: web.Mail, Logger: m.Logger.With("component", "notices"),
+		PayLink: func(ctx context.Context, c billing.Caller, invoiceID string) (string, error) {
+			u, _, err := web.CreateLink(ctx, c, invoiceID, 0)
+			return u, err
+		}}
+	svc.Notify = n.Notify
+	(&httpapi.V1Recurring{Service: svc}).Routes(rt)
+	if m.Sim != nil {
+		rt.Handle("POST /v1/test-clock/advance", http.HandlerFunc(m.advanceTestClock))
+	}
+}
+
+// advanceTestClock moves paybridge's and cloversim's clocks forward
+// together, then runs the recurring work at once (sync, collections,
+// reminders), as the periodic jobs would.
+func (m *Main) advanceTestClock(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Seconds int64 `json:"seconds"`
+	}
+	if err := httpapi.Decode(w, r, &in); err != nil {
+		httpapi.WriteError(w, r, err)
+		return
+	}
+	if in.Seconds <= 0 || in.Seconds > 10*366*24*3600 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"title": "seconds must be positive", "status": 400, "code": "invalid_duration"})
+		return
+	}
+	d := time.Duration(in.Seconds) * time.Second
+	m.Clock.Advance(d)
+	m.Sim.AdvanceClock(d)
+	synced, collected, reminded := m.runRecurring(r.Context())
+	httpapi.WriteJSON(w, r, http.StatusOK, map[string]any{"now": m.Clock.Now().UTC(), "offset_seconds": int64(m.Clock.Offset().Seconds()),
+		"synced": synced, "collected": collected, "reminded": reminded})
+}
+
+// runRecurring makes one pass of the recurring work.
+func (m *Main) runRecurring(ctx context.Context) (synced, collected, reminded int) {
+	var err error
+	if synced, err = m.Service.SyncSubscriptions(ctx); err != nil {
+		m.Logger.Error("sync subscriptions", "err", err)
+	}
+	if collected, err = m.Service.RunCollections(ctx); err != nil {
+		m.Logger.Error("collections", "err", err)
+	}
+	if reminded, err = m.Service.SendReminders(ctx); err != nil {
+		m.Logger.Error("reminders", "err", err)
+	}
+	return synced, collected, reminded
+}
+
+// recurringPeriodics are the recurring issue's periodic jobs.
+func (m *Main) recurringPeriodics() []Periodic {
+	return []Periodic{
+		{Name: "recurring-sync", Every: time.Minute, Run: func(ctx context.Context) error {
+			_, err := m.Service.SyncSubscriptions(ctx)
+			return err
+		}},
+		{Name: "collections", Every: time.Minute, Run: func(ctx context.Context) error {
+			_, err := m.Service.RunCollections(ctx)
+			return err
+		}},
+		{Name: "reminders", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
+			_, err := m.Service.SendReminders(ctx)
+			return err
+		}},
+	}
+}
