@@ -44,6 +44,21 @@ type outcome struct {
 	body   []byte
 	err    error // no (complete) HTTP answer
 	sent   bool  // the request may have reached Clover
+	// wrote is when the request was fully written (zero if unknown), for a
+	// SentGovernor.
+	wrote time.Time
+}
+
+// acquire takes a budget slot through AcquireSent when the governor has it.
+func (c *Client) acquire(ctx context.Context, key BudgetKey) (func(wrote time.Time), error) {
+	if sg, ok := c.Governor.(SentGovernor); ok {
+		return sg.AcquireSent(ctx, key)
+	}
+	release, err := c.Governor.Acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return func(time.Time) { release() }, nil
 }
 
 // do performs r with retries and decodes a success body into out (if
@@ -75,13 +90,13 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	ambiguous := false // an earlier attempt may have committed the write
 	var last error
 	for n := 1; ; n++ {
-		release, err := c.Governor.Acquire(ctx, r.budget)
+		release, err := c.acquire(ctx, r.budget)
 		if err != nil {
 			return &TransportError{Method: r.method, Path: r.tmpl, Sent: ambiguous, Err: joinLast(err, last)}
 		}
 		start := time.Now()
 		o := c.send(ctx, r, body, key)
-		release()
+		release(o.wrote)
 		info := CallInfo{
 			Method: r.method, Path: r.tmpl, MerchantID: r.merchant, Attempt: n,
 			Status: o.status, Duration: time.Since(start), IdempotencyKey: key,
@@ -132,8 +147,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 }
 
 // send makes one HTTP attempt and reads the whole answer.
-func (c *Client) send(ctx context.Context, r *request, body []byte, key string) outcome {
-	var o outcome
+func (c *Client) send(ctx context.Context, r *request, body []byte, key string) (o outcome) {
 	var gotConn atomic.Bool // set from the transport's goroutines
 	u := r.base + r.path
 	if len(r.query) > 0 {
@@ -143,7 +157,21 @@ func (c *Client) send(ctx context.Context, r *request, body []byte, key string) 
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) }}
+	var wrote atomic.Pointer[time.Time]
+	trace := &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+		WroteRequest: func(wi httptrace.WroteRequestInfo) {
+			if wi.Err == nil {
+				now := time.Now()
+				wrote.Store(&now)
+			}
+		},
+	}
+	defer func() {
+		if w := wrote.Load(); w != nil {
+			o.wrote = *w
+		}
+	}()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, u, rd)
 	if err != nil {
 		o.err = unwrapURL(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
 
 // Budget is one token's and one app's share of Clover's rate limits
@@ -37,6 +38,22 @@ type BudgetKey struct {
 // read, which frees its concurrency slot.
 type Governor interface {
 	Acquire(ctx context.Context, key BudgetKey) (release func(), err error)
+}
+
+// SentGovernor is a Governor that can hand a call's rate slot back sooner
+// when told when the call's request was written. Clover counts a request on
+// arrival, which follows the write by one network delay, while the response
+// (and so the release) follows arrival by Clover's whole processing time: a
+// governor that bounds arrival by "written + a margin" rather than by
+// "released" spends one second plus the margin per slot instead of one second
+// plus the call's latency (see governor.Redis). The Client uses AcquireSent
+// when its Governor has it.
+type SentGovernor interface {
+	Governor
+	// AcquireSent is Acquire whose release func is told when the request
+	// was fully written, or the zero Time if it never was (or may not
+	// have been), in which case the release time bounds arrival.
+	AcquireSent(ctx context.Context, key BudgetKey) (release func(wrote time.Time), err error)
 }
 
 // TokenFingerprint returns a short, stable, non-reversible name for an access
