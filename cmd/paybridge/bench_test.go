@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paybridge/paybridge/clover"
+	"github.com/paybridge/paybridge/governor"
 )
 
 // BenchmarkPaidInvoice measures paybridge's own time per paid invoice:
@@ -26,8 +27,9 @@ import (
 func BenchmarkPaidInvoice(b *testing.B) {
 	e := startSandbox(b)
 	var cloverNanos, cloverCalls atomic.Int64
-	prevWait := e.m.Governor.OnWait
-	e.m.Governor.OnWait = func(k clover.BudgetKey, d time.Duration) {
+	gov := e.m.Governor.(*governor.Local)
+	prevWait := gov.OnWait
+	gov.OnWait = func(k clover.BudgetKey, d time.Duration) {
 		cloverNanos.Add(int64(d))
 		prevWait(k, d)
 	}

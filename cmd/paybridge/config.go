@@ -25,6 +25,7 @@ type Config struct {
 	Clover CloverConfig
 	Web    WebConfig    // config_web.go: SMTP and pay page
 	Events EventsConfig // config_events.go: webhooks in and out, jobs
+	Scale  ScaleConfig  // wire_scale.go: Redis-shared Clover budget
 
 	// CloverTimeout bounds one HTTP attempt to Clover; a write whose answer
 	// does not come in time becomes an unknown outcome, reconciled later.

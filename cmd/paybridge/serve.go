@@ -14,12 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/apikey"
 	"github.com/paybridge/paybridge/billing"
 	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/clover/cloversim"
-	"github.com/paybridge/paybridge/governor"
 	"github.com/paybridge/paybridge/httpapi"
 	"github.com/paybridge/paybridge/jobs"
 	"github.com/paybridge/paybridge/onboarding"
@@ -39,7 +40,7 @@ type Main struct {
 	Keyring  *apikey.Keyring
 	Sealer   *seal.Sealer
 	Clover   *clover.Client
-	Governor *governor.Local
+	Governor clover.Governor // wire_scale.go: *governor.Local, or *governor.Redis with PAYBRIDGE_REDIS_URL
 	Service  *billing.Service
 	Metrics  *httpapi.Metrics
 	Sim      *cloversim.Sim // sandbox mode only
@@ -54,6 +55,7 @@ type Main struct {
 
 	Onboarding *onboarding.Service // wire_onboarding.go
 	Jobs       *jobs.Runner        // wire_events.go
+	redis      *redis.Client       // wire_scale.go
 	Clock      *billing.Clock      // wire_recurring.go: the sandbox test clock
 }
 
@@ -98,8 +100,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	gov := governor.NewLocal(clover.DefaultBudget)
-	gov.OnWait = func(_ clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(d) }
+	gov, err := m.newGovernor(ctx) // wire_scale.go
+	if err != nil {
+		return err
+	}
 	m.Governor = gov
 	cloverCfg.URLs = urls
 	cloverCfg.Governor = gov
@@ -164,6 +168,7 @@ func (m *Main) Close() error {
 	if m.Sim != nil {
 		_ = m.Sim.Close()
 	}
+	m.closeScale() // wire_scale.go
 	if m.DB != nil {
 		return m.DB.Close()
 	}

@@ -1,0 +1,95 @@
+package main
+
+// Wiring of the scale-out issue: the Clover budget governor, in-process or
+// shared through Redis by every instance (docs/SCALING.md).
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/paybridge/paybridge/clover"
+	"github.com/paybridge/paybridge/governor"
+)
+
+// ScaleConfig is what several instances need to share: Redis for the
+// Clover budget. (The database is PAYBRIDGE_DATABASE_URL; jobs and
+// idempotency keys are shared through it.)
+type ScaleConfig struct {
+	// RedisURL (redis://…) shares the Clover budget across instances;
+	// without it each instance governs alone (one instance only).
+	RedisURL string `env:"PAYBRIDGE_REDIS_URL"`
+	// Instances is how many instances share the budget, for the local
+	// share each falls back to when Redis is unreachable before it has
+	// seen the others in Redis (it then uses the count Redis reported).
+	Instances int `env:"PAYBRIDGE_INSTANCES" envDefault:"1"`
+	// ArrivalMargin bounds how long after being written a request may
+	// arrive at Clover; a call's rate slot is held until one second after
+	// write + margin (or its release, if earlier). 0 counts from the
+	// release only. Redis governor only.
+	ArrivalMargin time.Duration `env:"PAYBRIDGE_GOVERNOR_ARRIVAL_MARGIN" envDefault:"50ms"`
+}
+
+// newGovernor builds the governor: Redis-shared when PAYBRIDGE_REDIS_URL
+// is set, else in-process. Both report waits to the metrics.
+func (m *Main) newGovernor(ctx context.Context) (clover.Governor, error) {
+	onWait := func(_ clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(d) }
+	sc := m.Config.Scale
+	if sc.RedisURL == "" {
+		g := governor.NewLocal(clover.DefaultBudget)
+		g.OnWait = onWait
+		g.Logger = m.Logger
+		return g, nil
+	}
+	opts, err := redis.ParseURL(sc.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("PAYBRIDGE_REDIS_URL: %w", err)
+	}
+	// Fail fast: a dead Redis must send calls to the local share within
+	// a fraction of a second, not after go-redis's retries.
+	opts.MaxRetries = -1
+	opts.DialTimeout = 300 * time.Millisecond
+	opts.ReadTimeout = 300 * time.Millisecond
+	opts.WriteTimeout = 300 * time.Millisecond
+	rc := redis.NewClient(opts)
+	m.redis = rc
+	g := governor.NewRedis(rc, clover.DefaultBudget)
+	g.Logger = m.Logger.With("component", "governor")
+	g.OnWait = onWait
+	g.MinInstances = max(1, sc.Instances)
+	g.ArrivalMargin = sc.ArrivalMargin
+	g.LeaseTTL = max(m.Config.CloverTimeout, 100*time.Millisecond) + 30*time.Second
+	fallback := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "paybridge_governor_fallback",
+		Help: "1 while this instance cannot reach Redis and spends only its local share of the Clover budget.",
+	})
+	fallbacks := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "paybridge_governor_fallbacks_total",
+		Help: "Times this instance fell back to its local share of the Clover budget.",
+	})
+	m.Metrics.Registerer().MustRegister(fallback, fallbacks)
+	g.OnFallback = func(on bool) {
+		if on {
+			fallback.Set(1)
+			fallbacks.Inc()
+		} else {
+			fallback.Set(0)
+		}
+	}
+	if err := rc.Ping(ctx).Err(); err != nil {
+		// Start anyway, on the local share: Redis may come back.
+		m.Logger.Warn("redis unreachable at start; the Clover budget falls back to this instance's share",
+			"instances", g.MinInstances, "err", err)
+	}
+	return g, nil
+}
+
+// closeScale closes what newGovernor opened.
+func (m *Main) closeScale() {
+	if m.redis != nil {
+		_ = m.redis.Close()
+	}
+}
