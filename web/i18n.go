@@ -136,45 +136,63 @@ func groupDigits(s, sep string) string {
 	return b.String()
 }
 
-// ParseAmount reads an amount a customer typed ("50", "50.5", "1,234.56",
-// "50,50", "1 234,56 $") into minor units of currency; ok is false for
-// anything else. A lone comma or dot followed by exactly 1–2 digits (up to
-// the currency's exponent) is the decimal separator.
+// ParseAmount reads an amount a customer typed ("50", "50.5", ".50",
+// "1,234.56", "1.234,56", "50,50", "1 234,56 $") into minor units of
+// currency; ok is false for anything else, and for amounts over
+// paybridge.MaxAmount. The last separator is the decimal one when 1 up to
+// the currency's exponent digits follow it; the others group thousands
+// (all the same character, groups of exactly 3). "1.234" is refused as
+// ambiguous (1.234 or 1234?), while "1,234" is the English 1234.
 func ParseAmount(s, currency string) (int64, bool) {
 	exp := paybridge.CurrencyExponent(currency)
-	var digits strings.Builder
-	fracAt := -1
-	t := strings.TrimSpace(strings.Trim(strings.TrimSpace(s), "$€£"))
-	t = strings.NewReplacer("\u202f", "", "\u00a0", "", " ", "", "US", "", "CA", "").Replace(t)
-	if t == "" || len(t) > 16 {
+	// Currency signs and codes may stand anywhere ("CA$12", "12 $ US").
+	t := strings.NewReplacer("\u202f", "", "\u00a0", "", " ", "", "\t", "", "US", "", "CA", "", "$", "", "€", "", "£", "").Replace(s)
+	if t == "" || len(t) > 24 {
 		return 0, false
 	}
+	// Split into digit runs and the separators between them.
+	var runs []string
+	var seps []byte
+	start := 0
 	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
+		switch c := t[i]; {
 		case c >= '0' && c <= '9':
-			digits.WriteByte(c)
 		case c == '.' || c == ',':
-			rest := len(t) - i - 1
-			if rest >= 1 && rest <= exp && !strings.ContainsAny(t[i+1:], ".,") {
-				fracAt = digits.Len()
-			} else if rest != 3 { // a group separator is followed by 3 digits
-				return 0, false
-			}
+			runs, seps, start = append(runs, t[start:i]), append(seps, c), i+1
 		default:
 			return 0, false
 		}
 	}
-	d := digits.String()
-	if d == "" {
+	runs = append(runs, t[start:])
+	whole, frac := runs, ""
+	last := len(runs) - 1
+	if n := len(runs[last]); last > 0 && n >= 1 && n <= exp && (last == 1 || seps[last-1] != seps[0]) {
+		whole, frac = runs[:last], runs[last]
+		if len(whole) == 1 && whole[0] == "" {
+			whole = []string{"0"} // ".50"
+		}
+	} else if last == 1 && seps[0] == '.' && len(runs[1]) == 3 {
+		return 0, false // "1.234": ambiguous
+	}
+	for i, r := range whole {
+		switch {
+		case i == 0 && (len(r) == 0 || (len(whole) > 1 && len(r) > 3)):
+			return 0, false
+		case i > 0 && (len(r) != 3 || seps[i-1] != seps[0]):
+			return 0, false
+		}
+	}
+	if frac != "" && len(whole) > 1 && seps[len(whole)-1] == seps[0] {
+		return 0, false // the decimal separator must differ from the grouping one
+	}
+	d := strings.TrimLeft(strings.Join(whole, ""), "0") + frac + strings.Repeat("0", exp-len(frac))
+	if len(d) > 18 {
 		return 0, false
 	}
-	frac := ""
-	if fracAt >= 0 {
-		d, frac = d[:fracAt], d[fracAt:]
+	if d == "" {
+		d = "0"
 	}
-	frac += strings.Repeat("0", exp-len(frac))
-	v, err := strconv.ParseInt(d+frac, 10, 64)
+	v, err := strconv.ParseInt(d, 10, 64)
 	if err != nil || v > paybridge.MaxAmount {
 		return 0, false
 	}
