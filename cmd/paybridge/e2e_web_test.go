@@ -203,3 +203,41 @@ func TestPaymentLinkAPIAndSend(t *testing.T) {
 		t.Fatalf("outbox %d:\n%s", st, html)
 	}
 }
+
+// TestPayPageFrenchRefusals: a decline on the fr-CA page is told in French
+// without Clover's English text, and the form still works; the per-client
+// rate limit answers a French page with Retry-After.
+func TestPayPageFrenchRefusals(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	link := e.m.Sandbox.DemoPaymentURL + "?lang=fr-CA"
+	_, html, _ := getPage(t, link)
+	st, body := submit(t, link, formOf(t, html), url.Values{"token": {e.token("4005571702222222")}})
+	if st != 200 || !strings.Contains(body, "Votre carte a été refusée.") || !strings.Contains(body, `id="pay"`) {
+		t.Fatalf("fr-CA decline %d:\n%s", st, body)
+	}
+	for _, english := range []string{"The card was declined", "card_declined", "declined", "do_not_honor"} {
+		if strings.Contains(body, english) {
+			t.Errorf("fr-CA decline page shows %q", english)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.m.Sandbox.DemoPaymentURL, nil)
+	req.Header.Set("Accept-Language", "fr-CA,fr;q=0.9")
+	for i := 0; ; i++ {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if !strings.Contains(string(b), "Trop de requêtes") || !strings.Contains(string(b), "Veuillez patienter") || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Language") != "fr-CA" {
+				t.Fatalf("rate-limited page: %v\n%s", resp.Header, b)
+			}
+			return
+		}
+		if resp.StatusCode != 200 || i > 200 {
+			t.Fatalf("request %d = %d, never rate limited", i, resp.StatusCode)
+		}
+	}
+}
