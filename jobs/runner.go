@@ -52,7 +52,10 @@ type Runner struct {
 	// OnDelivery observes every delivery attempt (metrics); optional.
 	OnDelivery func(ok bool, d time.Duration)
 
-	q queue
+	q          queue
+	accepts    chan acceptReq // AcceptClover → acceptLoop
+	stopped    chan struct{}  // closed by Stop
+	acceptDone chan struct{}  // closed when acceptLoop returns
 }
 
 // New returns a Runner with defaults.
@@ -113,6 +116,8 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.DB.OnEvents = nil
 		return err
 	}
+	r.accepts, r.stopped, r.acceptDone = make(chan acceptReq), make(chan struct{}), make(chan struct{})
+	go r.acceptLoop()
 	return nil
 }
 
@@ -122,8 +127,11 @@ func (r *Runner) Stop(ctx context.Context) error {
 	if r.q == nil {
 		return nil
 	}
-	err := r.q.Stop(ctx)
-	return err
+	if r.stopped != nil {
+		close(r.stopped)
+		<-r.acceptDone
+	}
+	return r.q.Stop(ctx)
 }
 
 // enqueueFanout is the store's commit hook: one fan-out job per event, in

@@ -18,25 +18,34 @@ func (db *DB) AcceptCloverNotices(ctx context.Context, ns []paybridge.CloverNoti
 	enqueue func(ctx context.Context, tx Tx, fresh []paybridge.CloverNotice) error) (int, error) {
 	var fresh []paybridge.CloverNotice
 	err := db.withTx(ctx, func(tx Tx) error {
-		fresh = fresh[:0]
-		now := micros(db.now())
-		for _, n := range ns {
-			key := fmt.Sprintf("%s|%s|%s|%d", n.CloverMerchantID, n.ObjectID, n.Type, n.TS)
-			res, err := tx.SQL.ExecContext(ctx, `INSERT INTO clover_notices (notice_key, received_at) VALUES ($1, $2)
-				ON CONFLICT (notice_key) DO NOTHING`, key, now)
-			if err != nil {
-				return wrapf(err, "record clover notice")
-			}
-			if k, _ := res.RowsAffected(); k == 1 {
-				fresh = append(fresh, n)
-			}
-		}
-		if len(fresh) == 0 {
-			return nil
+		var err error
+		if fresh, err = db.RecordCloverNotices(ctx, tx, ns); err != nil || len(fresh) == 0 {
+			return err
 		}
 		return enqueue(ctx, tx, fresh)
 	})
 	return len(fresh), err
+}
+
+// RecordCloverNotices stores ns for deduplication inside tx (from
+// WithRiverTx) and returns the ones never seen before. Batching several
+// webhooks into one transaction is how acceptance keeps up with Clover's
+// bursts on SQLite's single writer.
+func (db *DB) RecordCloverNotices(ctx context.Context, tx Tx, ns []paybridge.CloverNotice) ([]paybridge.CloverNotice, error) {
+	var fresh []paybridge.CloverNotice
+	now := micros(db.now())
+	for _, n := range ns {
+		key := fmt.Sprintf("%s|%s|%s|%d", n.CloverMerchantID, n.ObjectID, n.Type, n.TS)
+		res, err := tx.SQL.ExecContext(ctx, `INSERT INTO clover_notices (notice_key, received_at) VALUES ($1, $2)
+			ON CONFLICT (notice_key) DO NOTHING`, key, now)
+		if err != nil {
+			return nil, wrapf(err, "record clover notice")
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			fresh = append(fresh, n)
+		}
+	}
+	return fresh, nil
 }
 
 // Setting returns a named operator setting ("" when unset).
