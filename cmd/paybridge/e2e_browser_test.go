@@ -86,3 +86,23 @@ func TestPayPageScriptsInventoried(t *testing.T) {
 		}
 	}
 }
+
+// TestPayPageBrowserFrenchCardError: on the fr-CA page, a card Clover's
+// fields refuse is explained in French (Clover's SDK text is not shown),
+// and nothing is charged.
+func TestPayPageBrowserFrenchCardError(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	b := browsertest.Start(t, browsertest.Options{IsolateOrigins: []string{e.m.Sim.Options().BaseURL}})
+	link := strings.Replace(e.m.Sandbox.DemoPaymentURL, "127.0.0.1", "localhost", 1)
+	b.Do("open link", chromedp.Navigate(link+"?lang=fr-CA"), chromedp.WaitVisible(chromedp.CSS("#pay")))
+	b.TypeInFrame("type=CARD_NUMBER", "#f", "4242 4242")
+	b.Do("pay", chromedp.Click(chromedp.CSS("#pay-btn")), chromedp.WaitVisible(chromedp.CSS("#card-error")))
+	msg := browsertest.Value(b, "card error", chromedp.Text(chromedp.CSS("#card-error")))
+	if !strings.HasPrefix(msg, "Veuillez") {
+		t.Fatalf("fr-CA card error %q, want the page's French", msg)
+	}
+	if pays := e.must(200, "GET", "/v1/payments?invoice_id="+e.m.Sandbox.DemoInvoiceID, nil)["data"].([]any); len(pays) != 0 {
+		t.Fatalf("payments after a refused card: %v", pays)
+	}
+}

@@ -26,8 +26,11 @@
 		busy = true; btn.disabled = true; btn.textContent = d.paying; show('');
 		clover.createToken().then(function (r) {
 			if (r && r.token) { f.elements.token.value = r.token; f.submit(); return; }
+			// Clover's own error text is not shown: it may not be in the
+			// page's language. Each field has a localized message instead.
 			var es = (r && r.errors) || {}, k = Object.keys(es);
-			show(k.length ? es[k[0]] : d.cardError);
+			var byField = { CARD_NUMBER: d.eNumber, CARD_DATE: d.eDate, CARD_CVV: d.eCvv, CARD_POSTAL_CODE: d.ePostal };
+			show((k.length && byField[k[0]]) || d.cardError);
 			busy = false; btn.disabled = false; btn.textContent = d.pay;
 		}, function () { show(d.cardError); busy = false; btn.disabled = false; btn.textContent = d.pay; });
 	});
