@@ -16,9 +16,18 @@ type LinkService interface {
 	RevokeLinks(ctx context.Context, c billing.Caller, invoiceID string) (int, error)
 }
 
-// V1Links serves the payment-link endpoints of /v1.
+// PaySettingsService reads and changes a merchant's pay-page settings
+// (package web).
+type PaySettingsService interface {
+	PaySettings(ctx context.Context, c billing.Caller) (mode string, secretSet bool, err error)
+	SetPaySettings(ctx context.Context, c billing.Caller, mode, secret *string) (string, bool, error)
+}
+
+// V1Links serves the payment-link and pay-page settings endpoints of /v1.
 type V1Links struct {
 	Links LinkService
+	// Settings serves /v1/pay-page-settings (not registered when nil).
+	Settings PaySettingsService
 }
 
 // Routes registers:
@@ -26,10 +35,47 @@ type V1Links struct {
 //	POST /v1/invoices/{id}/payment-link          {expires_in?} → 201 {id, url, expires_at}
 //	POST /v1/invoices/{id}/payment-link/revoke   → 200 {revoked}
 //	POST /v1/invoices/{id}/send                  {to?, locale?} → 200 {url, expires_at, to}
+//	GET  /v1/pay-page-settings                   → 200 {checkout_mode, hosted_checkout_secret_set}
+//	POST /v1/pay-page-settings                   {checkout_mode?, hosted_checkout_secret?} → 200 (same)
 func (v *V1Links) Routes(rt *Router) {
 	rt.HandleFunc("POST /v1/invoices/{id}/payment-link", v.create)
 	rt.HandleFunc("POST /v1/invoices/{id}/payment-link/revoke", v.revoke)
 	rt.HandleFunc("POST /v1/invoices/{id}/send", v.send)
+	if v.Settings != nil {
+		rt.HandleFunc("GET /v1/pay-page-settings", v.getSettings)
+		rt.HandleFunc("POST /v1/pay-page-settings", v.setSettings)
+	}
+}
+
+type paySettingsJSON struct {
+	CheckoutMode            string `json:"checkout_mode"`
+	HostedCheckoutSecretSet bool   `json:"hosted_checkout_secret_set"`
+}
+
+func (v *V1Links) getSettings(w http.ResponseWriter, r *http.Request) {
+	mode, set, err := v.Settings.PaySettings(r.Context(), caller(r))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, paySettingsJSON{mode, set})
+}
+
+func (v *V1Links) setSettings(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		CheckoutMode         *string `json:"checkout_mode"`
+		HostedCheckoutSecret *string `json:"hosted_checkout_secret"`
+	}
+	if err := Decode(w, r, &in); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	mode, set, err := v.Settings.SetPaySettings(r.Context(), caller(r), in.CheckoutMode, in.HostedCheckoutSecret)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, paySettingsJSON{mode, set})
 }
 
 type linkJSON struct {

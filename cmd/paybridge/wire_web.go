@@ -50,12 +50,25 @@ func (m *Main) webServer() *web.Server {
 func (m *Main) webRoutes(rt *httpapi.Router) {
 	s := m.webServer()
 	s.Register(rt)
-	(&httpapi.V1Links{Links: s}).Routes(rt)
+	(&httpapi.V1Links{Links: s, Settings: s}).Routes(rt)
 	if o, ok := s.Mail.(*email.Outbox); ok && m.Config.Sandbox() {
 		rt.HandlePublic("GET /sandbox/outbox", o.Handler())
 	}
 	if m.Sim != nil {
 		m.sandboxCheckout(context.Background())
+	}
+	s.StartReceiptSweeper()
+}
+
+// closeWeb stops the receipt sweeper and waits for receipt mails in
+// flight (Main.Close calls it after the server and jobs stopped, before
+// the database closes).
+func (m *Main) closeWeb(ctx context.Context) {
+	if m.Web == nil {
+		return
+	}
+	if err := m.Web.Close(ctx); err != nil {
+		m.Logger.Warn("receipts still sending at shutdown", "err", err)
 	}
 }
 
