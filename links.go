@@ -149,6 +149,8 @@ type ReceiptStore interface {
 	// LinkAttemptByPayment finds the pay-page attempt that made paymentID
 	// (ENOTFOUND when the payment did not come from a pay page form).
 	LinkAttemptByPayment(ctx context.Context, paymentID string) (*LinkAttempt, error)
+	// GetPaymentLink returns a link by id, whatever its state.
+	GetPaymentLink(ctx context.Context, id string) (*PaymentLink, error)
 	// UnreceiptedAttempts lists up to limit pay-page attempts whose
 	// payment is settled, was updated at or after since, and has no
 	// receipt claim: the receipts the reconciler's settlements still owe.

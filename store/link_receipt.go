@@ -73,3 +73,9 @@ func (db *DB) UnreceiptedAttempts(ctx context.Context, since time.Time, limit in
 	}
 	return out, nil
 }
+
+// GetPaymentLink returns a link by id.
+func (db *DB) GetPaymentLink(ctx context.Context, id string) (*paybridge.PaymentLink, error) {
+	l, err := scanLink(db.r.QueryRowContext(ctx, `SELECT `+linkCols+` FROM payment_links WHERE id = $1`, id))
+	return l, db.getErr("payment link", err)
+}

@@ -79,12 +79,11 @@ func (s *Server) postCheckout(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.Clover.CreateCheckout(ctx, clover.Auth{MerchantID: lc.mer.CloverMerchantID, AccessToken: creds.AccessToken}, p, nil)
 	if err != nil {
 		s.Logger.Warn("hosted checkout: create session", "merchant_id", lc.mer.ID, "err", err)
-		v := &view{Locale: locale}
-		s.showState(w, r, lc, locale, v.Tf("error", "Clover checkout is unavailable; please try again."))
+		s.showState(w, r, lc, locale, msg(locale, refusalKey("checkout_unavailable")))
 		return
 	}
 	if err := s.Store.CreateCheckoutSession(ctx, &paybridge.CheckoutSession{ID: sess.CheckoutSessionID, MerchantID: lc.mer.ID,
-		InvoiceID: lc.inv.ID, LinkID: lc.link.ID, Amount: due, CreatedAt: s.Now()}); err != nil {
+		InvoiceID: lc.inv.ID, LinkID: lc.link.ID, Amount: due, Lang: locale, CreatedAt: s.Now()}); err != nil {
 		s.Logger.Error("hosted checkout: record session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -193,15 +192,19 @@ func (s *Server) signatureOK(header string, secret, body []byte) bool {
 // that Clover payment is already recorded.
 func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *checkoutBody) error {
 	ctx := r.Context()
-	if _, err := s.Store.PaymentByCloverCharge(ctx, mer.ID, b.ID); err == nil {
-		return nil // a redelivery
-	} else if !isKind(err, paybridge.ENOTFOUND) {
-		return err
-	}
 	sess, err := s.Store.GetCheckoutSession(ctx, b.Data)
 	if err != nil || sess.MerchantID != mer.ID {
 		s.Logger.Warn("hosted checkout webhook for an unknown session", "merchant_id", mer.ID)
 		return nil // nothing to record it on; retrying will not help
+	}
+	receipt := func(paymentID string) {
+		s.sendReceipt(receiptJob{merchantID: mer.ID, paymentID: paymentID, lang: sess.Lang})
+	}
+	if p, err := s.Store.PaymentByCloverCharge(ctx, mer.ID, b.ID); err == nil {
+		receipt(p.ID) // a redelivery: the claim keeps it to one mail
+		return nil
+	} else if !isKind(err, paybridge.ENOTFOUND) {
+		return err
 	}
 	now := s.Now().UTC()
 	p := &paybridge.Payment{
@@ -216,7 +219,7 @@ func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *check
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
 		if isKind(err, paybridge.ECONFLICT) {
 			if _, gerr := s.Store.PaymentByCloverCharge(ctx, mer.ID, b.ID); gerr == nil {
-				return nil // a concurrent delivery recorded it
+				return nil // a concurrent delivery recorded it (and mails its receipt)
 			}
 			s.Logger.Error("hosted checkout payment does not fit the invoice: reconcile by hand", "invoice_id", sess.InvoiceID, "code", paybridge.ErrorCode(err))
 			return nil
@@ -224,6 +227,9 @@ func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *check
 		return err
 	}
 	p.Status, p.AmountCaptured = paybridge.PaymentSucceeded, p.Amount
-	_, err = s.Store.ApplyPayment(ctx, p, paybridge.PaymentPending, now)
-	return err
+	if _, err = s.Store.ApplyPayment(ctx, p, paybridge.PaymentPending, now); err != nil {
+		return err
+	}
+	receipt(p.ID)
+	return nil
 }

@@ -42,7 +42,8 @@ func (s *Server) page(next http.Handler) http.Handler {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		if !s.ipLimit.allow(clientIP(r)) {
-			s.render(w, r, http.StatusTooManyRequests, &view{Kind: "notice", Locale: pickLocale(r), Title: "err_busy", Text: "err_busy"})
+			h.Set("Retry-After", "60")
+			s.render(w, r, http.StatusTooManyRequests, &view{Kind: "notice", Locale: pickLocale(r), Title: "busy_title", Text: "err_busy"})
 			return
 		}
 		next.ServeHTTP(w, r)

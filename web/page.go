@@ -171,7 +171,7 @@ func (s *Server) getAttempt(w http.ResponseWriter, r *http.Request) {
 	v.fillInvoice(lc.mer.Name, lc.inv)
 	switch {
 	case a.ErrorCode != "":
-		s.showState(w, r, lc, locale, v.refusal(a.ErrorCode, ""))
+		s.showState(w, r, lc, locale, v.refusal(a.ErrorCode))
 	case a.PaymentID == "" && s.Now().Sub(a.CreatedAt) < staleAttempt:
 		v.Kind, v.Refresh = "processing", true
 		s.render(w, r, http.StatusOK, v)
@@ -188,36 +188,9 @@ func (s *Server) getAttempt(w http.ResponseWriter, r *http.Request) {
 			v.Kind, v.Refresh = "processing", true
 			s.render(w, r, http.StatusOK, v)
 		case p.Status == paybridge.PaymentFailed:
-			s.showState(w, r, lc, locale, v.refusal(p.FailureCode, p.FailureMessage))
+			s.showState(w, r, lc, locale, v.refusal(p.FailureCode))
 		default:
 			s.receipt(ctx, w, r, lc, v, true)
 		}
 	}
-}
-
-// refusal is the friendly, localized text of a refusal code.
-func (v *view) refusal(code, detail string) string {
-	switch code {
-	case "amount_invalid", "amount_too_large", "amount_too_small", "partial_not_allowed", "invalid_amount":
-		return v.T("err_amount")
-	case "tip_invalid", "tip_not_allowed":
-		return v.T("err_tip")
-	case "token_missing":
-		return v.T("err_card")
-	case "form_expired":
-		return v.T("err_expired_form")
-	case "payment_in_progress":
-		return v.T("err_in_progress")
-	case "rate_limited":
-		return v.T("err_busy")
-	case "card_declined", "insufficient_funds", "expired_card", "incorrect_cvc", "processing_error", "do_not_honor", "lost_card", "stolen_card":
-		if detail == "" {
-			detail = code
-		}
-		return v.Tf("declined", detail)
-	}
-	if detail == "" {
-		detail = code
-	}
-	return v.Tf("error", detail)
 }

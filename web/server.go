@@ -51,11 +51,18 @@ type Server struct {
 	LinkPerMinute, ClientPerMinute int
 	// Key signs the per-render CSRF tokens (random when nil).
 	Key []byte
+	// ReceiptSweepEvery is how often owed receipts (payments the
+	// reconciler settled, mails that failed) are looked for (30 s; 0: only
+	// when SweepReceipts is called); ReceiptHorizon is how far back (7 days).
+	ReceiptSweepEvery, ReceiptHorizon time.Duration
 
 	assets    assetSet
 	linkLimit *limiter
 	ipLimit   *limiter
 	bg        sync.WaitGroup
+	mu        sync.Mutex // closing, stopSweep
+	closing   bool
+	stopSweep context.CancelFunc
 }
 
 // New returns a Server with defaults; set the remaining fields before
@@ -66,6 +73,7 @@ func New(store Store, svc *billing.Service) *Server {
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now,
 		LinkTTL: 30 * 24 * time.Hour, FormTTL: 2 * time.Hour,
 		LinkPerMinute: 20, ClientPerMinute: 120,
+		ReceiptSweepEvery: 30 * time.Second, ReceiptHorizon: 7 * 24 * time.Hour,
 	}
 }
 
@@ -115,8 +123,16 @@ type muxRegistrar struct{ *http.ServeMux }
 
 func (m *muxRegistrar) HandlePublic(p string, h http.Handler) { m.Handle(p, h) }
 
-// Close waits for background work (receipt emails) to finish or ctx to end.
+// Close stops the receipt sweeper and waits for background work (receipt
+// emails in flight) to finish or ctx to end; receipts asked for after
+// Close are left to the next start's sweep.
 func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	if s.stopSweep != nil {
+		s.stopSweep()
+	}
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.bg.Wait(); close(done) }()
 	select {

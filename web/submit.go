@@ -43,7 +43,7 @@ func (s *Server) postPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	prev, err := s.Store.BeginLinkAttempt(ctx, &paybridge.LinkAttempt{LinkID: lc.link.ID, AttemptKey: attempt})
+	prev, err := s.Store.BeginLinkAttempt(ctx, &paybridge.LinkAttempt{LinkID: lc.link.ID, AttemptKey: attempt, Lang: locale})
 	if err != nil {
 		s.Logger.Error("pay page: begin attempt", "link_id", lc.link.ID, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -74,8 +74,18 @@ func (s *Server) postPay(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p != nil:
 		s.complete(pctx, lc, attempt, p.ID, "")
+		if !p.Status.Settled() && !p.Status.InFlight() {
+			break
+		}
+		if p.Status.InFlight() {
+			// The reconciler may have settled it before complete recorded
+			// the attempt, when its sweep could not yet see it: look again.
+			if cur, gerr := s.Store.GetPayment(pctx, lc.mer.ID, p.ID); gerr == nil && cur.Status.Settled() {
+				p = cur
+			}
+		}
 		if p.Status.Settled() {
-			s.sendReceipt(lc, p)
+			s.sendReceipt(receiptJob{merchantID: lc.mer.ID, paymentID: p.ID, lang: locale})
 		}
 	case err != nil:
 		code := paybridge.ErrorCode(err)

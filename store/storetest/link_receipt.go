@@ -69,6 +69,11 @@ func testReceipts(t *testing.T, s LinkStore) {
 	if a.AttemptKey != "a1" {
 		t.Fatalf("attempt by payment = %+v", a)
 	}
+	if gl, err := s.GetPaymentLink(ctx, a.LinkID); err != nil || gl.ID != l.ID || gl.InvoiceID != inv.ID {
+		t.Fatalf("GetPaymentLink = %+v, %v", gl, err)
+	}
+	_, err = s.GetPaymentLink(ctx, "lnk_nope")
+	wantErr(t, err, paybridge.ENOTFOUND, "")
 	_, err = s.LinkAttemptByPayment(ctx, "pay_nope")
 	wantErr(t, err, paybridge.ENOTFOUND, "")
 

@@ -13,6 +13,13 @@ CREATE TABLE payment_receipts (
     claimed_at  BIGINT  NOT NULL,
     sent_at     BIGINT  NOT NULL DEFAULT 0
 );
+-- Payments made before this table existed were receipted already by the
+-- pay page itself: record them, so the sweep does not mail them again.
+INSERT INTO payment_receipts (payment_id, merchant_id, claimed_at, sent_at)
+SELECT a.payment_id, l.merchant_id, a.updated_at, a.updated_at
+FROM link_attempts a JOIN payment_links l ON l.id = a.link_id
+WHERE a.payment_id <> ''
+ON CONFLICT (payment_id) DO NOTHING;
 
 -- +goose Down
 DROP TABLE payment_receipts;
