@@ -54,6 +54,9 @@ type APIKeyRecord struct {
 	IssuedAt      time.Time
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
+	// Standalone keys (issued by an operator with `paybridge keys issue`)
+	// do not revoke the other keys of their (app, merchant, employee).
+	Standalone bool
 }
 
 // Connection is the outcome of a successful OAuth callback, written in one

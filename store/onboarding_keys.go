@@ -8,15 +8,17 @@ import (
 	"github.com/paybridge/paybridge"
 )
 
-// RecordAPIKey stores k and revokes every other live key of the same
-// (app, merchant, employee), in one transaction.
+// RecordAPIKey stores k and, unless k is Standalone, revokes every other
+// live key of the same (app, merchant, employee), in one transaction.
 func (db *DB) RecordAPIKey(ctx context.Context, k *paybridge.APIKeyRecord) error {
 	k.IssuedAt = db.stamp(k.IssuedAt)
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1
-			WHERE app_id = $2 AND merchant_id = $3 AND employee_id = $4 AND revoked_at = 0 AND jti <> $5`,
-			micros(k.IssuedAt), k.AppID, k.MerchantID, k.EmployeeID, k.JTI); err != nil {
-			return err
+		if !k.Standalone {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1
+				WHERE app_id = $2 AND merchant_id = $3 AND employee_id = $4 AND revoked_at = 0 AND jti <> $5`,
+				micros(k.IssuedAt), k.AppID, k.MerchantID, k.EmployeeID, k.JTI); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys
 			(jti, merchant_id, employee_id, app_id, integration_id, issued_at, expires_at, revoked_at)
@@ -36,8 +38,9 @@ func (db *DB) RevokeAPIKey(ctx context.Context, jti string, now time.Time) error
 }
 
 // APIKeyRevoked reports whether the key with jti must be refused: revoked,
-// or issued through an integration that is gone, unlinked or bound to
-// another merchant since. A jti never recorded is not revoked.
+// issued through an integration that is gone, unlinked or bound to another
+// merchant since, or never recorded (every key paybridge issues is
+// recorded, so each can be revoked by its jti).
 func (db *DB) APIKeyRevoked(ctx context.Context, jti string) (bool, error) {
 	var revoked int64
 	var merchant, integration string
@@ -47,7 +50,7 @@ func (db *DB) APIKeyRevoked(ctx context.Context, jti string) (bool, error) {
 		Scan(&revoked, &merchant, &integration, &bound)
 	switch {
 	case err == sql.ErrNoRows:
-		return false, nil
+		return true, nil
 	case err != nil:
 		return false, db.mapErr("api key revoked", err)
 	case revoked != 0:

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/paybridge/paybridge/apikey"
 )
 
 // TestBadInputChangesNothing sends every class of bad body to every
@@ -87,7 +90,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 func TestAuthenticationRequired(t *testing.T) {
 	t.Parallel()
 	e := startSandbox(t)
-	for _, key := range []string{"", "garbage", e.key[:len(e.key)-4] + "AAAA"} {
+	// Signed by the server's own keyring but never recorded: refused, so
+	// every key that works is one that can be revoked.
+	unrecorded, err := e.m.Keyring.Issue(apikey.Claims{MerchantID: e.m.Sandbox.MerchantID}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "garbage", e.key[:len(e.key)-4] + "AAAA", unrecorded} {
 		st, b, h := e.raw(key, "GET", "/v1/invoices", nil)
 		if st != 401 || h.Get("WWW-Authenticate") == "" {
 			t.Errorf("key %q: %d %s", key, st, b)

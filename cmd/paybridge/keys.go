@@ -80,7 +80,7 @@ func runKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	key, err := kr.Issue(apikey.Claims{MerchantID: m.ID, EmployeeID: *employee, AppID: cfg.Clover.AppID}, apiKeyTTL)
+	key, err := issueKey(ctx, kr, db, apikey.Claims{MerchantID: m.ID, EmployeeID: *employee, AppID: cfg.Clover.AppID}, true)
 	if err != nil {
 		return err
 	}

@@ -182,7 +182,7 @@ func (m *Main) connectSandboxMerchant(ctx context.Context, cloverID, name, token
 	if err != nil {
 		return nil, "", err
 	}
-	key, err := m.Keyring.Issue(apikey.Claims{MerchantID: mer.ID, AppID: m.Sim.Options().AppID}, apiKeyTTL)
+	key, err := issueKey(ctx, m.Keyring, m.DB, apikey.Claims{MerchantID: mer.ID, AppID: m.Sim.Options().AppID}, false)
 	return mer, key, err
 }
 

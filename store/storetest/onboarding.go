@@ -227,12 +227,21 @@ func testHandoffAndKeys(t *testing.T, s OnboardingStore) {
 		return r
 	}
 	ok(t, s.RecordAPIKey(ctx, key("j1")))
-	if revoked("j1") || revoked("never-recorded") {
-		t.Fatal("a live or unknown key reads as revoked")
+	if revoked("j1") {
+		t.Fatal("a live key reads as revoked")
+	}
+	if !revoked("never-recorded") {
+		t.Fatal("an unrecorded key is accepted: it could never be revoked")
 	}
 	ok(t, s.RecordAPIKey(ctx, key("j2"))) // same triple: j1 revoked at once
 	if !revoked("j1") || revoked("j2") {
 		t.Fatalf("after a second key of the triple: j1 revoked %t, j2 revoked %t", revoked("j1"), revoked("j2"))
+	}
+	standalone := key("js")
+	standalone.Standalone = true // an operator's key: leaves the triple's others alone
+	ok(t, s.RecordAPIKey(ctx, standalone))
+	if revoked("j2") || revoked("js") {
+		t.Fatalf("a standalone key revoked others: j2 %t, js %t", revoked("j2"), revoked("js"))
 	}
 	// A new connect of the triple revokes j2 and drops its pending hand-off.
 	ok(t, s.Connect(ctx, connection(m, it.ID, "code2"), t0))
