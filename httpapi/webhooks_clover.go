@@ -45,8 +45,8 @@ func (c *CloverWebhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var probe struct {
-		VerificationCode string                            `json:"verificationCode"`
-		AppID            string                            `json:"appId"`
+		VerificationCode string                           `json:"verificationCode"`
+		AppID            string                           `json:"appId"`
 		Merchants        map[string][]clover.WebhookEvent `json:"merchants"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
