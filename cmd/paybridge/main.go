@@ -20,12 +20,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"sandbox": {"run cloversim, the Clover emulator, on its own", runSandbox},
-		"migrate": {"apply the database migrations", runMigrate},
-		"serve":   {"serve the API and pay pages (sandbox mode without Clover configuration)", runServe},
-		"keys":    {"API keys and signing keys: keys issue|rotate|retire|list", runKeys},
-		"listen":  {"stream a merchant's events to a local URL, signed: listen --api-key … --forward-to URL", runListen},
-		"version": {"print the version", runVersion},
+		"sandbox":  {"run cloversim, the Clover emulator, on its own", runSandbox},
+		"migrate":  {"apply the database migrations", runMigrate},
+		"serve":    {"serve the API and pay pages (sandbox mode without Clover configuration)", runServe},
+		"keys":     {"API keys and signing keys: keys issue|rotate|retire|list", runKeys},
+		"listen":   {"stream a merchant's events to a local URL, signed: listen --api-key … --forward-to URL", runListen},
+		"version":  {"print the version", runVersion},
+		"loadtest": {"load at a fixed arrival rate: loadtest --scenario pay|read|webhooks --rate N --duration D [--target URL] [--baseline naive] --json", runLoadtest},
 
 		"integrations": {"operators: integrations unlink --id <integration id>", runIntegrations},
 	}

@@ -31,15 +31,41 @@ type ScaleConfig struct {
 	// write + margin (or its release, if earlier). 0 counts from the
 	// release only. Redis governor only.
 	ArrivalMargin time.Duration `env:"PAYBRIDGE_GOVERNOR_ARRIVAL_MARGIN" envDefault:"50ms"`
+	// The Clover budget per token and per app (CLOVER.md §8 and §12:
+	// Clover raises it on request; hand-made tokens get less). Zero keeps
+	// Clover's documented value; +Inf means no limit.
+	TokenRPS        float64 `env:"PAYBRIDGE_CLOVER_TOKEN_RPS"`
+	TokenConcurrent int     `env:"PAYBRIDGE_CLOVER_TOKEN_CONCURRENT"`
+	AppRPS          float64 `env:"PAYBRIDGE_CLOVER_APP_RPS"`
+	AppConcurrent   int     `env:"PAYBRIDGE_CLOVER_APP_CONCURRENT"`
+
+	// WrapGovernor, if set, wraps the governor before the Clover client
+	// uses it (the load tool's time attribution). Not configurable from the
+	// environment.
+	WrapGovernor func(clover.Governor) clover.Governor
+}
+
+// budget is the configured Clover budget (zero fields: Clover's defaults).
+func (sc ScaleConfig) budget() clover.Budget {
+	return clover.Budget{TokenRPS: sc.TokenRPS, TokenConcurrent: sc.TokenConcurrent,
+		AppRPS: sc.AppRPS, AppConcurrent: sc.AppConcurrent}
 }
 
 // newGovernor builds the governor: Redis-shared when PAYBRIDGE_REDIS_URL
 // is set, else in-process. Both report waits to the metrics.
 func (m *Main) newGovernor(ctx context.Context) (clover.Governor, error) {
+	g, err := m.baseGovernor(ctx)
+	if err != nil || m.Config.Scale.WrapGovernor == nil {
+		return g, err
+	}
+	return m.Config.Scale.WrapGovernor(g), nil
+}
+
+func (m *Main) baseGovernor(ctx context.Context) (clover.Governor, error) {
 	onWait := func(_ clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(d) }
 	sc := m.Config.Scale
 	if sc.RedisURL == "" {
-		g := governor.NewLocal(clover.DefaultBudget)
+		g := governor.NewLocal(sc.budget())
 		g.OnWait = onWait
 		g.Logger = m.Logger
 		return g, nil
@@ -56,18 +82,18 @@ func (m *Main) newGovernor(ctx context.Context) (clover.Governor, error) {
 	opts.WriteTimeout = 300 * time.Millisecond
 	rc := redis.NewClient(opts)
 	m.redis = rc
-	g := governor.NewRedis(rc, clover.DefaultBudget)
+	g := governor.NewRedis(rc, sc.budget())
 	g.Logger = m.Logger.With("component", "governor")
 	g.OnWait = onWait
 	g.MinInstances = max(1, sc.Instances)
 	g.ArrivalMargin = sc.ArrivalMargin
 	g.LeaseTTL = max(m.Config.CloverTimeout, 100*time.Millisecond) + 30*time.Second
 	fallback := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "paybridge_governor_fallback",
+		Name: "governor_fallback",
 		Help: "1 while this instance cannot reach Redis and spends only its local share of the Clover budget.",
 	})
 	fallbacks := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "paybridge_governor_fallbacks_total",
+		Name: "governor_fallbacks_total",
 		Help: "Times this instance fell back to its local share of the Clover budget.",
 	})
 	m.Metrics.Registerer().MustRegister(fallback, fallbacks)
