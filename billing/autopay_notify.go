@@ -14,6 +14,10 @@ type Notifier struct {
 	Mail    email.Sender
 	// PayLink makes a pay-page link for an invoice.
 	PayLink func(ctx context.Context, c Caller, invoiceID string) (string, error)
+	// UpdateCardLink makes a single-use link to the page where the
+	// customer puts a new card on file (nil: the pay link stands in, as
+	// the pay page offers "save this card").
+	UpdateCardLink func(ctx context.Context, c Caller, customerID string) (string, error)
 	Logger  *slog.Logger
 }
 
@@ -46,9 +50,14 @@ func (n *Notifier) Notify(ctx context.Context, nt Notice) {
 	}
 	msg := email.Reminder(in, nt.Offset)
 	if nt.Kind == NoticePaymentFailed {
-		// The pay page offers "save this card", so its link is also how
-		// the customer puts a new card on file.
 		in.UpdateCardURL = in.PayURL
+		if n.UpdateCardLink != nil {
+			if u, err := n.UpdateCardLink(ctx, collector(nt.MerchantID), cu.ID); err != nil {
+				n.Logger.Error("notice: update-card link", "customer_id", cu.ID, "err", err)
+			} else {
+				in.UpdateCardURL = u
+			}
+		}
 		msg = email.PaymentFailed(in)
 	}
 	if err := n.Mail.Send(ctx, msg); err != nil {

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"time"
 
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/clover"
@@ -12,17 +11,23 @@ func cloverActive(active *bool) clover.SubscriptionParams {
 	return clover.SubscriptionParams{Active: active}
 }
 
-// retryNow makes the customer's unfinished collections due at once.
+// retryNow makes the customer's unfinished collections due at once,
+// including those whose dunning schedule ran out (no attempt planned): a
+// new card is the customer's answer to the failure mail, so each open
+// invoice of theirs is charged once more on it. If that charge fails too,
+// the collection stays exhausted and the customer is mailed again.
 func (s *Service) retryNow(ctx context.Context, rs paybridge.RecurringStore, card *paybridge.Card) {
+	us, ok := s.Store.(paybridge.CardUpdateStore)
+	if !ok {
+		return
+	}
 	now := s.Now().UTC()
-	cols, err := rs.DueCollections(ctx, now.Add(100*365*24*time.Hour), 100)
+	cols, err := us.OpenCollections(ctx, card.MerchantID, card.CustomerID)
 	if err != nil {
+		s.Logger.Warn("retry collections with new card", "customer_id", card.CustomerID, "err", err)
 		return
 	}
 	for _, col := range cols {
-		if col.MerchantID != card.MerchantID || col.CustomerID != card.CustomerID {
-			continue
-		}
 		col.NextAttemptAt = now
 		if err := rs.UpdateCollection(ctx, col); err != nil {
 			s.Logger.Warn("retry collection with new card", "invoice_id", col.InvoiceID, "err", err)

@@ -135,17 +135,27 @@ func (s *Service) SaveCard(ctx context.Context, c Caller, customerID string, in 
 	return card, nil
 }
 
-// recordCard stores a card saved during a payment, from the charge's card.
-func (s *Service) recordCard(ctx context.Context, c Caller, p *paybridge.Payment, cloverCard, consentText string) {
+// recordCard stores a card saved during a payment, from the charge's card
+// and the consent recorded with the payment before the charge. A card
+// recorded before (a second settlement path) is left as it is.
+func (s *Service) recordCard(ctx context.Context, p *paybridge.Payment, cloverCard string) {
 	cs, err := s.cardStore()
-	if err != nil || p.Card == nil {
+	us, ok := s.Store.(paybridge.CardUpdateStore)
+	if err != nil || !ok || p.Card == nil {
 		return
 	}
-	card := &paybridge.Card{MerchantID: p.MerchantID, CustomerID: p.CustomerID, CloverCardID: cloverCard,
+	in, err := us.GetCardIntent(ctx, p.MerchantID, p.ID)
+	if err != nil {
+		s.Logger.Error("record saved card: consent", "payment_id", p.ID, "err", err)
+		return
+	}
+	card := &paybridge.Card{MerchantID: p.MerchantID, CustomerID: in.CustomerID, CloverCardID: cloverCard,
 		Brand: p.Card.Brand, Last4: p.Card.Last4, ExpMonth: p.Card.ExpMonth, ExpYear: p.Card.ExpYear,
-		Consent: s.consentOf(c, consentText), CreatedAt: s.Now().UTC()}
+		Consent: in.Consent, CreatedAt: s.Now().UTC()}
 	if err := cs.CreateCard(ctx, card); err != nil {
-		s.Logger.Error("record saved card", "payment_id", p.ID, "err", err)
+		if paybridge.ErrorCode(err) != "card_exists" {
+			s.Logger.Error("record saved card", "payment_id", p.ID, "err", err)
+		}
 		return
 	}
 	s.cardSaved(ctx, card)

@@ -71,20 +71,56 @@ func (s *Service) payAndSave(ctx context.Context, c Caller, auth clover.Auth, p 
 		}
 		return s.settle(ctx, c, p, paybridge.PaymentPending, nil, err)
 	}
+	// The consent goes in before the charge: whoever settles the payment
+	// (this call, or the reconciler after a lost answer) records the card
+	// with it. See settleSavedCard.
+	us, ok := s.Store.(paybridge.CardUpdateStore)
+	if !ok {
+		return nil, paybridge.Errorf(paybridge.EINTERNAL, "", "the store keeps no card intents")
+	}
+	if err := us.SaveCardIntent(ctx, &paybridge.CardIntent{PaymentID: p.ID, MerchantID: p.MerchantID, CustomerID: p.CustomerID,
+		CloverCardID: cloverCard, Consent: s.consentOf(c, consentText)}); err != nil {
+		return nil, err
+	}
 	if err := cs.SetPaymentSource(ctx, p.MerchantID, p.ID, cloverCard); err != nil {
 		return nil, err
 	}
 	p.Source = cloverCard
-	got, err := s.execute(ctx, c, auth, p, orderID)
+	return s.execute(ctx, c, auth, p, orderID)
+}
+
+// savingCard is the Clover card a payment is saving: its source when that
+// is a card just put on file from the payment's token (the FIRST
+// stored-credential charge), else "".
+func savingCard(p *paybridge.Payment) string {
+	if p.Method == paybridge.MethodToken && p.Source != "" && !strings.HasPrefix(p.Source, "clv_") {
+		return p.Source
+	}
+	return ""
+}
+
+// settleSavedCard runs once a card-saving payment's outcome is definite,
+// whoever settled it (the payment call, or the reconciler after a lost
+// answer): a taken payment records the card with the consent stored
+// before the charge; a declined one takes the card off the Clover
+// customer again.
+func (s *Service) settleSavedCard(ctx context.Context, p *paybridge.Payment, cloverCard string) {
 	switch {
-	case got != nil && got.Status.Settled() || got != nil && got.Status == paybridge.PaymentAuthorized:
-		s.recordCard(ctx, c, got, cloverCard, consentText)
-	case got != nil && got.Status == paybridge.PaymentFailed:
+	case p.Status.Settled() || p.Status == paybridge.PaymentAuthorized:
+		s.recordCard(ctx, p, cloverCard)
+	case p.Status == paybridge.PaymentFailed:
+		cu, err := s.Store.GetCustomer(ctx, p.MerchantID, p.CustomerID)
+		if err != nil || cu.CloverCustomerID == "" {
+			return
+		}
+		_, auth, err := s.merchantAuth(ctx, p.MerchantID, false)
+		if err != nil {
+			return
+		}
 		if _, derr := s.Clover.DeleteCustomerSource(ctx, auth, cu.CloverCustomerID, cloverCard); derr != nil {
 			s.Logger.Warn("remove card of a declined first payment", "payment_id", p.ID, "err", derr)
 		}
 	}
-	return got, err
 }
 
 func asCloverError(err error, ce **clover.Error) bool { return errors.As(err, ce) }

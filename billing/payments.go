@@ -214,6 +214,7 @@ func setSource(src *string, tender **clover.Tender, p *paybridge.Payment) {
 func (s *Service) settle(ctx context.Context, c Caller, p *paybridge.Payment, from paybridge.PaymentStatus, ch *clover.Charge, callErr error) (*paybridge.Payment, error) {
 	now := s.Now().UTC()
 	var result error
+	saving := savingCard(p)
 	switch {
 	case callErr == nil:
 		p.CloverChargeID = ch.ID
@@ -264,6 +265,9 @@ func (s *Service) settle(ctx context.Context, c Caller, p *paybridge.Payment, fr
 	}
 	if s.OnPayment != nil {
 		s.OnPayment(p.Status)
+	}
+	if saving != "" && !p.Status.InFlight() {
+		s.settleSavedCard(ctx, p, saving)
 	}
 	return p, result
 }
