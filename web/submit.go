@@ -64,6 +64,7 @@ func (s *Server) postPay(w http.ResponseWriter, r *http.Request) {
 		s.redirectAttempt(w, r, lc, attempt, locale)
 		return
 	}
+	saveCard(&in, f, locale, lc) // updatecard_pay.go
 	caller := billing.Caller{MerchantID: lc.mer.ID, Actor: "payer:" + lc.link.ID, ClientIP: clientIP(r)}
 	// The payment must not die with the customer's connection: billing
 	// persisted it before calling Clover, and recording its outcome here
