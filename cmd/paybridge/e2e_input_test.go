@@ -153,3 +153,28 @@ func decodeProblem(t *testing.T, b []byte) map[string]any {
 	}
 	return p
 }
+
+// TestIdempotencyRecordsAreSealed: a replayable response is kept encrypted,
+// so a secret shown once (here a webhook endpoint's) is not in the database.
+func TestIdempotencyRecordsAreSealed(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	we := e.must(201, "POST", "/v1/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:9/hooks", "events": []string{"*"}},
+		"Idempotency-Key", "endpoint-1")
+	secret, _ := we["secret"].(string)
+	if secret == "" {
+		t.Fatalf("no secret in %v", we)
+	}
+	again := e.must(201, "POST", "/v1/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:9/hooks", "events": []string{"*"}},
+		"Idempotency-Key", "endpoint-1")
+	if again["secret"] != secret {
+		t.Fatal("the replay lost the secret")
+	}
+	var n int
+	if err := e.m.DB.Writer().QueryRow(`SELECT count(*) FROM idempotency_keys WHERE instr(body, $1) > 0`, secret).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d idempotency records hold the endpoint secret in plaintext", n)
+	}
+}

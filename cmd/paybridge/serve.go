@@ -224,7 +224,7 @@ func (m *Main) cloverSetup(ctx context.Context) (clover.URLs, clover.Config, err
 // behind authentication and idempotency, all through one Router (request
 // ids, access log and metrics by route, recovery, security headers).
 func (m *Main) handler() http.Handler {
-	rt := httpapi.NewRouter(m.Keyring, m.DB)
+	rt := httpapi.NewRouter(m.Keyring, httpapi.SealedIdempotency{Store: m.DB, Sealer: m.Sealer})
 	rt.Logger, rt.Metrics, rt.Revoked = m.Logger, m.Metrics, m.revoked
 	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(rt)
 	rt.HandlePublic("GET /healthz", httpapi.HealthHandler())
