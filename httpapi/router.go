@@ -26,9 +26,10 @@ type Router struct {
 	Idempotency IdempotencyStore
 	Now         func() time.Time
 
-	mux     *http.ServeMux
-	once    sync.Once
-	handler http.Handler
+	mux      *http.ServeMux
+	once     sync.Once
+	handler  http.Handler
+	patterns []string
 }
 
 // NewRouter returns a Router authenticating with kr and keeping idempotency
@@ -71,6 +72,7 @@ func (rt *Router) HandleFunc(pattern string, f func(http.ResponseWriter, *http.R
 // HandlePublic registers a route without authentication (health checks,
 // the spec, metrics, webhooks that carry their own signatures).
 func (rt *Router) HandlePublic(pattern string, h http.Handler) {
+	rt.patterns = append(rt.patterns, pattern)
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri := infoFrom(r.Context()); ri != nil {
 			ri.pattern = pattern
@@ -78,6 +80,10 @@ func (rt *Router) HandlePublic(pattern string, h http.Handler) {
 		h.ServeHTTP(w, r)
 	}))
 }
+
+// Patterns returns every registered route pattern, in registration order
+// (for checking that the OpenAPI spec documents them all).
+func (rt *Router) Patterns() []string { return append([]string(nil), rt.patterns...) }
 
 // ServeHTTP serves a request through the full middleware stack.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -47,6 +47,7 @@ type Main struct {
 	Sandbox  *SandboxInfo   // sandbox mode only
 	Web      *web.Server    // wire_web.go: pay page, links, mail
 	URL      string         // where the API listens, e.g. http://127.0.0.1:8080
+	Router   *httpapi.Router
 	listener net.Listener
 	server   *http.Server
 	simSrv   *http.Server
@@ -225,6 +226,7 @@ func (m *Main) cloverSetup(ctx context.Context) (clover.URLs, clover.Config, err
 // ids, access log and metrics by route, recovery, security headers).
 func (m *Main) handler() http.Handler {
 	rt := httpapi.NewRouter(m.Keyring, httpapi.SealedIdempotency{Store: m.DB, Sealer: m.Sealer})
+	m.Router = rt
 	rt.Logger, rt.Metrics, rt.Revoked = m.Logger, m.Metrics, m.revoked
 	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(rt)
 	rt.HandlePublic("GET /healthz", httpapi.HealthHandler())
