@@ -31,7 +31,12 @@ func (m *Main) recurringRoutes(rt *httpapi.Router) {
 		PayLink: func(ctx context.Context, c billing.Caller, invoiceID string) (string, error) {
 			u, _, err := web.CreateLink(ctx, c, invoiceID, 0)
 			return u, err
+		},
+		UpdateCardLink: func(ctx context.Context, c billing.Caller, customerID string) (string, error) {
+			u, _, err := web.CreateCardLink(ctx, c, customerID)
+			return u, err
 		}}
+	web.RegisterCardPages(rt)
 	svc.Notify = n.Notify
 	(&httpapi.V1Recurring{Service: svc}).Routes(rt)
 	if m.Sim != nil {
