@@ -31,7 +31,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	w, err := sql.Open("sqlite", dsn+sep+"_pragma=journal_mode(WAL)&"+sqliteCommon+"&_txlock=immediate")
+	w, err := openCachedSQLite(dsn + sep + "_pragma=journal_mode(WAL)&" + sqliteCommon + "&_txlock=immediate")
 	if err != nil {
 		return wrapf(err, "open sqlite writer")
 	}
