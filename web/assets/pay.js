@@ -7,7 +7,7 @@
 	if (!f || !window.Clover) return;
 	var d = f.dataset, err = document.getElementById('card-error'), btn = document.getElementById('pay-btn');
 	var clover = new window.Clover(d.key, { merchantId: d.merchant, locale: d.locale });
-	var els = clover.elements(), style = { input: { fontSize: '16px' } };
+	var els = clover.elements(), style = { input: { fontSize: '16px', fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', border: 'none', outline: 'none' } };
 	[['CARD_NUMBER', '#card-number'], ['CARD_DATE', '#card-date'], ['CARD_CVV', '#card-cvv'],
 		['CARD_POSTAL_CODE', '#card-postal']].forEach(function (p) { els.create(p[0], style).mount(p[1]); });
 	function show(m) { err.textContent = m; err.classList.toggle('hide', !m); }
