@@ -108,10 +108,7 @@ func consentText(locale, merchant string) string {
 // stylesheet, and pay.js, which mounts the same Clover iframe fields on a
 // form#pay and submits the token once).
 func (s *Server) renderCard(w http.ResponseWriter, status int, v *cardView) {
-	css, js := s.assets["pay.css"], s.assets["pay.js"]
-	v.CSS = assetRef{css.src("pay.css"), css.integrity}
-	v.JS = assetRef{js.src("pay.js"), js.integrity}
-	v.SDK = template.URL(s.SDKURL)
+	s.fillCardAssets(v)
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "card_layout", v); err != nil {
 		s.Logger.Error("render update-card page", "kind", v.Kind, "err", err)
@@ -125,4 +122,12 @@ func (s *Server) renderCard(w http.ResponseWriter, status int, v *cardView) {
 	h.Set("Vary", "Accept-Language")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// fillCardAssets sets the page's script and stylesheet references.
+func (s *Server) fillCardAssets(v *cardView) {
+	css, js := s.assets["pay.css"], s.assets["pay.js"]
+	v.CSS = assetRef{css.src("pay.css"), css.integrity}
+	v.JS = assetRef{js.src("pay.js"), js.integrity}
+	v.SDK = template.URL(s.SDKURL)
 }
