@@ -61,6 +61,10 @@ const (
 	MethodCard  PaymentMethod = "card"  // a saved card (card on file)
 	MethodCash  PaymentMethod = "cash"
 	MethodCheck PaymentMethod = "check"
+	// MethodExternal is a payment made outside paybridge (a device or the
+	// Clover dashboard paid the invoice's order), recorded from Clover's
+	// webhook so the invoice and its events follow.
+	MethodExternal PaymentMethod = "external"
 )
 
 // PaymentRoute is which Clover call makes a payment: a full invoice payment

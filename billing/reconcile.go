@@ -60,6 +60,18 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 }
 
 func (s *Service) reconcilePayment(ctx context.Context, p *paybridge.Payment) bool {
+	if p.Method == paybridge.MethodExternal {
+		// Recorded from a paid Clover order and never sent to Clover: a
+		// sync that stopped before settling it; finish it instead.
+		if ss, ok := s.Store.(syncStore); ok {
+			if err := s.finishExternalPayment(ctx, ss, p); err != nil {
+				s.Logger.Error("reconcile external payment", "payment_id", p.ID, "err", err)
+				return false
+			}
+			return true
+		}
+		return false
+	}
 	_, auth, err := s.merchantAuth(ctx, p.MerchantID, false)
 	if err != nil {
 		s.Logger.Error("reconcile payment: merchant", "payment_id", p.ID, "err", err)

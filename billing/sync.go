@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/clover"
@@ -15,6 +16,8 @@ import (
 type syncStore interface {
 	PaymentByCloverCharge(ctx context.Context, merchantID, chargeID string) (*paybridge.Payment, error)
 	RefundByCloverID(ctx context.Context, merchantID, cloverRefundID string) (*paybridge.Refund, error)
+	InvoiceByCloverOrder(ctx context.Context, merchantID, orderID string) (*paybridge.Invoice, error)
+	MarkAppUninstalled(ctx context.Context, merchantID string, at time.Time) (bool, error)
 }
 
 // ErrSyncLater means an object cannot be synced yet (paybridge's own
@@ -22,35 +25,74 @@ type syncStore interface {
 var ErrSyncLater = errors.New("billing: object has an operation in flight; sync later")
 
 // SyncCloverObject brings paybridge up to date with a Clover object that a
-// platform webhook says changed (objectID as Clover sends it, "P:<charge>",
-// "A:<app>", …). Changes made outside paybridge, such as a refund on the
-// Clover dashboard or a device, are recorded through the store's
-// transitions, so they emit events like any other. An app DELETE marks the
-// merchant reauthorization_required. Unknown objects are ignored.
-func (s *Service) SyncCloverObject(ctx context.Context, cloverMerchantID, objectID, typ string) error {
-	m, err := s.Store.GetMerchantByCloverID(ctx, cloverMerchantID)
+// platform webhook says changed (n.ObjectID as Clover sends it,
+// "P:<charge>", "O:<order>", "A:<app>"). Changes made outside paybridge —
+// a refund, or an invoice's order paid on a device or the dashboard — are
+// recorded through the store's transitions, so they emit events like any
+// other. An app DELETE newer than the merchant's last connect marks it
+// reauthorization_required. Everything else is ignored.
+//
+// Clover calls are the merchant's scarce budget (16 req/s, shared with live
+// payments), so a notice costs at most one, and none when paybridge already
+// knows the outcome:
+//   - P: CREATE never syncs: a new charge has no refunds, paybridge made
+//     most of them itself, and a device payment of an invoice's order is
+//     synced from its O: UPDATE.
+//   - P: UPDATE (a refund or a capture) lists the charge's refunds once,
+//     only for a settled paybridge payment with no refund of its own in
+//     flight.
+//   - O: UPDATE fetches the order once, only for an invoice with nothing
+//     paid and no payment in flight.
+func (s *Service) SyncCloverObject(ctx context.Context, n paybridge.CloverNotice) error {
+	kind, id, _ := strings.Cut(n.ObjectID, ":")
+	switch {
+	case kind == "A" && n.Type == "DELETE":
+	case (kind == "P" || kind == "O") && n.Type == "UPDATE" && id != "":
+	default:
+		return nil
+	}
+	ss, ok := s.Store.(syncStore)
+	if !ok {
+		return nil
+	}
+	m, err := s.Store.GetMerchantByCloverID(ctx, n.CloverMerchantID)
 	if paybridge.ErrorKind(err) == paybridge.ENOTFOUND {
 		return nil // not a merchant of ours (any more)
 	} else if err != nil {
 		return err
 	}
-	kind, id, _ := strings.Cut(objectID, ":")
-	switch {
-	case kind == "A" && typ == "DELETE":
-		return s.Store.SetMerchantStatus(ctx, m.ID, paybridge.MerchantReauthorizationRequired)
-	case kind == "P" && id != "":
-		return s.syncCharge(ctx, m.ID, id)
+	switch kind {
+	case "A":
+		return s.appUninstalled(ctx, ss, m.ID, n.TS)
+	case "P":
+		return s.syncCharge(ctx, ss, m.ID, id)
+	default:
+		return s.syncOrder(ctx, ss, m.ID, id)
+	}
+}
+
+// appUninstalled marks the merchant reauthorization_required unless it
+// reconnected after Clover's uninstall (ts, Unix ms; 0: now).
+func (s *Service) appUninstalled(ctx context.Context, ss syncStore, merchantID string, ts int64) error {
+	at := s.Now()
+	if ts > 0 {
+		at = time.UnixMilli(ts)
+	}
+	marked, err := ss.MarkAppUninstalled(ctx, merchantID, at)
+	if err != nil {
+		return err
+	}
+	if marked {
+		s.Logger.Warn("Clover app uninstalled: merchant must reauthorize", "merchant_id", merchantID)
+	} else {
+		s.Logger.Info("Clover app-uninstall notice older than the merchant's reconnect: ignored", "merchant_id", merchantID)
 	}
 	return nil
 }
 
 // syncCharge records refunds of a paybridge payment's Clover charge that
 // paybridge did not make.
-func (s *Service) syncCharge(ctx context.Context, merchantID, chargeID string) error {
-	ss, ok := s.Store.(syncStore)
-	if !ok {
-		return nil
-	}
+func (s *Service) syncCharge(ctx context.Context, ss syncStore, merchantID, chargeID string) error {
 	p, err := ss.PaymentByCloverCharge(ctx, merchantID, chargeID)
 	if paybridge.ErrorKind(err) == paybridge.ENOTFOUND {
 		return nil // a charge paybridge did not make
@@ -60,14 +102,20 @@ func (s *Service) syncCharge(ctx context.Context, merchantID, chargeID string) e
 	if !p.Status.Settled() {
 		return nil
 	}
+	// paybridge's own refund in flight: this notice is probably about it;
+	// look once it has settled, when its Clover id is known.
+	if inFlight, err := s.refundsInFlight(ctx, merchantID, p.ID); err != nil {
+		return err
+	} else if inFlight {
+		return ErrSyncLater
+	}
 	_, auth, err := s.merchantAuth(ctx, merchantID, false)
 	if err != nil {
 		return err
 	}
 	list, err := s.Clover.ListRefunds(ctx, auth, chargeID)
 	if err != nil {
-		var ce *clover.Error
-		if errors.As(err, &ce) && ce.Status == 401 {
+		if clover.IsUnauthorized(err) {
 			s.reauthorize(ctx, merchantID)
 			return nil
 		}
@@ -82,8 +130,8 @@ func (s *Service) syncCharge(ctx context.Context, merchantID, chargeID string) e
 		} else if paybridge.ErrorKind(err) != paybridge.ENOTFOUND {
 			return err
 		}
-		// paybridge's own refund may be this one, its Clover id not yet
-		// recorded: wait until it settles.
+		// A refund paybridge started after the check above may be this
+		// one, its Clover id not yet recorded: wait until it settles.
 		if inFlight, err := s.refundsInFlight(ctx, merchantID, p.ID); err != nil {
 			return err
 		} else if inFlight {

@@ -17,6 +17,9 @@ import (
 // CloverArgs syncs the objects one Clover platform webhook named.
 type CloverArgs struct {
 	Notices []paybridge.CloverNotice `json:"notices"`
+	// Retry counts earlier attempts at these notices (a retry job holds
+	// only the notices that failed).
+	Retry int `json:"retry,omitempty"`
 }
 
 // Kind is River's job kind.
@@ -127,26 +130,53 @@ type cloverWorker struct {
 	r *Runner
 }
 
+// maxCloverRetries bounds how often a notice is retried (about two hours
+// with the backoff of cloverBackoff); then it is logged and dropped.
+const maxCloverRetries = 20
+
 func (w *cloverWorker) Timeout(*river.Job[CloverArgs]) time.Duration { return 2 * time.Minute }
 
-// NextRetry waits a little longer each time, from one second up to ten
-// minutes: a sync usually waits on paybridge's own refund settling.
-func (w *cloverWorker) NextRetry(job *river.Job[CloverArgs]) time.Time {
-	d := time.Second << min(max(job.Attempt-1, 0), 10)
-	return w.r.Now().Add(min(d, 10*time.Minute))
+// cloverBackoff waits a little longer each time, from one second up to
+// ten minutes: a sync usually waits on paybridge's own payment or refund
+// settling.
+func cloverBackoff(retry int) time.Duration {
+	return min(time.Second<<min(max(retry-1, 0), 10), 10*time.Minute)
 }
 
+// NextRetry applies when the retry job itself could not be written.
+func (w *cloverWorker) NextRetry(job *river.Job[CloverArgs]) time.Time {
+	return w.r.Now().Add(cloverBackoff(job.Attempt))
+}
+
+// Work syncs each notice. The ones that fail (or must wait for
+// paybridge's own operation) are retried later in a new job of their own,
+// so the ones that succeeded are not synced again: each costs its Clover
+// call once.
 func (w *cloverWorker) Work(ctx context.Context, job *river.Job[CloverArgs]) error {
-	var errs []error
+	var failed []paybridge.CloverNotice
 	for _, n := range job.Args.Notices {
-		if err := w.r.Service.SyncCloverObject(ctx, n.CloverMerchantID, n.ObjectID, n.Type); err != nil {
+		if err := w.r.Service.SyncCloverObject(ctx, n); err != nil {
 			if !errors.Is(err, billing.ErrSyncLater) {
-				w.r.Logger.Error("sync Clover object", "object_id", n.ObjectID, "err", err)
+				w.r.Logger.Error("sync Clover object", "object_id", n.ObjectID, "type", n.Type, "err", err)
 			}
-			errs = append(errs, fmt.Errorf("%s: %w", n.ObjectID, err))
+			failed = append(failed, n)
 		}
 	}
-	// Syncing is idempotent (known refunds are skipped), so retrying the
-	// whole batch is safe.
-	return errors.Join(errs...)
+	if len(failed) == 0 {
+		return nil
+	}
+	retry := job.Args.Retry + 1
+	if retry > maxCloverRetries {
+		for _, n := range failed {
+			w.r.Logger.Error("Clover object not synced after many attempts: needs attention",
+				"clover_merchant_id", n.CloverMerchantID, "object_id", n.ObjectID, "type", n.Type)
+		}
+		return nil
+	}
+	err := w.r.q.Insert(ctx, []river.InsertManyParams{{Args: CloverArgs{Notices: failed, Retry: retry},
+		InsertOpts: &river.InsertOpts{Queue: queueClover, MaxAttempts: 20, ScheduledAt: w.r.Now().Add(cloverBackoff(retry))}}})
+	if err != nil {
+		return fmt.Errorf("queue %d Clover notices for retry: %w", len(failed), err)
+	}
+	return nil
 }

@@ -238,7 +238,7 @@ func TestAcceptCloverDedupes(t *testing.T) {
 		b := setup(t, db)
 		ctx := context.Background()
 		p := &clover.WebhookPayload{AppID: "APP", Merchants: map[string][]clover.WebhookEvent{
-			b.m.CloverMerchantID: {{ObjectID: "A:APP", Type: "DELETE", TS: 1}}}}
+			b.m.CloverMerchantID: {{ObjectID: "A:APP", Type: "DELETE", TS: time.Now().Add(time.Second).UnixMilli()}}}}
 		for i, want := range []int{1, 0, 0} {
 			n, err := b.r.AcceptClover(ctx, p)
 			if err != nil || n != want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/paybridge/paybridge"
 )
@@ -75,31 +76,51 @@ func (db *DB) SetMerchantCredentials(ctx context.Context, merchantID string, sea
 func (db *DB) SetMerchantStatus(ctx context.Context, merchantID string, status paybridge.MerchantStatus) error {
 	now := db.now()
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		var old paybridge.MerchantStatus
-		err := tx.QueryRowContext(ctx, `UPDATE merchants SET updated_at = $1 WHERE id = $2 RETURNING status`,
-			micros(now), merchantID).Scan(&old)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("merchant")
-		} else if err != nil {
-			return wrapf(err, "lock merchant")
+		if _, err := lockMerchant(ctx, tx, merchantID, now); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET status = $1 WHERE id = $2`, status, merchantID); err != nil {
-			return wrapf(err, "update merchant")
-		}
-		if old == status {
-			return nil
-		}
-		m, err := scanMerchant(tx.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = $1`, merchantID))
-		if err != nil {
-			return wrapf(err, "reread merchant")
-		}
-		t := paybridge.EventMerchantReactivated
-		if status == paybridge.MerchantReauthorizationRequired {
-			t = paybridge.EventMerchantReauthRequired
-		}
-		return db.emit(ctx, tx, &paybridge.Event{MerchantID: merchantID, Type: t, ObjectType: "merchant",
-			ObjectID: merchantID, ObjectVersion: micros(m.UpdatedAt)}, m, now)
+		return db.setMerchantStatusTx(ctx, tx, merchantID, status, now)
 	})
+}
+
+// lockMerchant takes the merchant's row lock for the transaction (a write,
+// so PostgreSQL serialises concurrent changes and connects) and returns
+// its status.
+func lockMerchant(ctx context.Context, tx *sql.Tx, merchantID string, now time.Time) (paybridge.MerchantStatus, error) {
+	var old paybridge.MerchantStatus
+	err := tx.QueryRowContext(ctx, `UPDATE merchants SET updated_at = $1 WHERE id = $2 RETURNING status`,
+		micros(now), merchantID).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("merchant")
+	} else if err != nil {
+		return "", wrapf(err, "lock merchant")
+	}
+	return old, nil
+}
+
+// setMerchantStatusTx sets the status of a merchant locked by
+// lockMerchant in tx, with its event when it changes.
+func (db *DB) setMerchantStatusTx(ctx context.Context, tx *sql.Tx, merchantID string, status paybridge.MerchantStatus, now time.Time) error {
+	var old paybridge.MerchantStatus
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM merchants WHERE id = $1`, merchantID).Scan(&old); err != nil {
+		return wrapf(err, "read merchant status")
+	}
+	if old == status {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE merchants SET status = $1 WHERE id = $2`, status, merchantID); err != nil {
+		return wrapf(err, "update merchant")
+	}
+	m, err := scanMerchant(tx.QueryRowContext(ctx, `SELECT `+merchantCols+` FROM merchants WHERE id = $1`, merchantID))
+	if err != nil {
+		return wrapf(err, "reread merchant")
+	}
+	t := paybridge.EventMerchantReactivated
+	if status == paybridge.MerchantReauthorizationRequired {
+		t = paybridge.EventMerchantReauthRequired
+	}
+	return db.emit(ctx, tx, &paybridge.Event{MerchantID: merchantID, Type: t, ObjectType: "merchant",
+		ObjectID: merchantID, ObjectVersion: micros(m.UpdatedAt)}, m, now)
 }
 
 // getErr maps the error of a single-row read, naming what was not found.

@@ -27,6 +27,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"EventListing", testEventListing},
 		{"WebhookEndpoints", testWebhookEndpoints},
 		{"CloverNoticesDedupe", testCloverNotices},
+		{"UninstallRace", testUninstallRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
