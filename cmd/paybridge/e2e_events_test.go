@@ -252,7 +252,7 @@ func TestCloverWebhookIn(t *testing.T) {
 	auth := e.m.Sim.Options().WebhookAuthCode
 	mid := e.m.Sim.Options().MerchantID
 	body := map[string]any{"appId": e.m.Sim.Options().AppID, "merchants": map[string]any{
-		mid: []map[string]any{{"objectId": "A:" + e.m.Sim.Options().AppID, "type": "DELETE", "ts": 1700000000000}}}}
+		mid: []map[string]any{{"objectId": "A:" + e.m.Sim.Options().AppID, "type": "DELETE", "ts": time.Now().Add(time.Second).UnixMilli()}}}}
 	if st, _ := e.postClover("", body); st != 401 {
 		t.Fatalf("no auth = %d", st)
 	}
