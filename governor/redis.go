@@ -30,7 +30,8 @@ import (
 // and lets a burst through on top of the rate, so it is not used.
 //
 // Concurrency: a lease per call in flight, with a deadline (LeaseTTL) so
-// the leases of an instance that died free themselves. Both checks and all
+// the leases of an instance that died free themselves, held ConcurrencyGrace
+// past the release. Both checks and all
 // bookkeeping run in one Lua script on Redis's clock (TIME).
 //
 // Waiting: calls of one token on one instance queue FIFO and only the head
@@ -59,6 +60,11 @@ type Redis struct {
 	// at Clover (default 50ms). Zero or negative: rate slots count from
 	// the release only, as Local does.
 	ArrivalMargin time.Duration
+	// ConcurrencyGrace is how long after its release a call still counts
+	// as in flight (default 25ms): Clover's count of a request ends when
+	// its handler returns, which can be after the client has read the
+	// answer and started the next call.
+	ConcurrencyGrace time.Duration
 	// LeaseTTL bounds a call in flight; it must exceed the Clover client's
 	// timeout (default 2m).
 	LeaseTTL time.Duration
@@ -111,19 +117,20 @@ func NewRedis(client redis.UniversalClient, b clover.Budget) *Redis {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	return &Redis{
-		Prefix:        "paybridge:gov",
-		Instance:      hex.EncodeToString(id[:]),
-		ArrivalMargin: 50 * time.Millisecond,
-		LeaseTTL:      2 * time.Minute,
-		PollEvery:     20 * time.Millisecond,
-		CallTimeout:   500 * time.Millisecond,
-		ProbeEvery:    500 * time.Millisecond,
-		MinInstances:  1,
-		Logger:        slog.New(slog.DiscardHandler),
-		client:        client,
-		budget:        normalize(b),
-		heads:         map[tokenKey]*head{},
-		wakes:         map[string]chan struct{}{},
+		Prefix:           "paybridge:gov",
+		Instance:         hex.EncodeToString(id[:]),
+		ArrivalMargin:    50 * time.Millisecond,
+		ConcurrencyGrace: 25 * time.Millisecond,
+		LeaseTTL:         2 * time.Minute,
+		PollEvery:        20 * time.Millisecond,
+		CallTimeout:      500 * time.Millisecond,
+		ProbeEvery:       500 * time.Millisecond,
+		MinInstances:     1,
+		Logger:           slog.New(slog.DiscardHandler),
+		client:           client,
+		budget:           normalize(b),
+		heads:            map[tokenKey]*head{},
+		wakes:            map[string]chan struct{}{},
 	}
 }
 
@@ -304,7 +311,7 @@ func (g *Redis) releaser(key clover.BudgetKey, keys []string, lease string, tspa
 				}
 			}
 			back := now.Sub(ref).Microseconds()
-			if _, err := g.run(context.Background(), releaseScript, keys, lease, tspan, aspan, back); err != nil {
+			if _, err := g.run(context.Background(), releaseScript, keys, lease, tspan, aspan, back, g.ConcurrencyGrace.Microseconds()); err != nil {
 				// The lease frees itself at its deadline: late, never early.
 				g.Logger.Warn("clover budget: release not recorded in redis", "app", key.App, "token", key.Token, "err", err)
 			}

@@ -80,17 +80,20 @@ for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], keep) end
 return {1, 0, ninst, 0}
 `)
 
-// releaseScript ends a call: its concurrency slots free at once, its rate
-// slots at reference + span, the reference being backdate µs before now.
+// releaseScript ends a call: its concurrency slots free after a grace
+// (Clover stops counting a request once its handler has finished, a moment
+// after the client has read the answer), its rate slots at reference +
+// span, the reference being backdate µs before now.
 //
 // KEYS: 1 token slots, 2 token calls, 3 app slots, 4 app calls.
-// ARGV: 1 lease, 2 token span µs, 3 app span µs, 4 backdate µs.
+// ARGV: 1 lease, 2 token span µs, 3 app span µs, 4 backdate µs, 5 grace µs.
 var releaseScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local ref = now - tonumber(ARGV[4])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
+local free = now + tonumber(ARGV[5])
+redis.call('ZADD', KEYS[2], 'XX', free, ARGV[1])
+redis.call('ZADD', KEYS[4], 'XX', free, ARGV[1])
 redis.call('ZADD', KEYS[1], 'XX', ref + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZADD', KEYS[3], 'XX', ref + tonumber(ARGV[3]), ARGV[1])
 return 1

@@ -262,9 +262,10 @@ func TestRedisCanceledWaitSpendsNothing(t *testing.T) {
 		t.Fatalf("canceled wait: %v", err)
 	}
 	rel()
+	// Only the released call remains, for its concurrency grace.
 	calls, _ := s.mr.ZMembers(g.keys(key)[1])
-	if len(calls) != 0 {
-		t.Errorf("calls in flight after everything ended: %v", calls)
+	if len(calls) != 1 {
+		t.Errorf("calls counted after everything ended: %v, want the released one alone", calls)
 	}
 	rel2, err := g.Acquire(t.Context(), key)
 	if err != nil {
@@ -427,4 +428,31 @@ func TestShare(t *testing.T) {
 	if got := Share(clover.DefaultBudget, 1); got != clover.DefaultBudget {
 		t.Errorf("Share(default, 1) = %+v", got)
 	}
+}
+
+// TestRedisConcurrencyGrace: a released call still counts as in flight for
+// ConcurrencyGrace, as Clover's count ends only when its handler returns.
+func TestRedisConcurrencyGrace(t *testing.T) {
+	t.Parallel()
+	s := newRedisSetup(t)
+	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	s.mr.SetTime(t0)
+	g := s.gov(t, clover.Budget{TokenRPS: 100, TokenConcurrent: 1, AppRPS: 100, AppConcurrent: 10})
+	key := clover.BudgetKey{App: "app", Token: "tok"}
+	rel, err := g.Acquire(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel()
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := g.Acquire(ctx, key); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second call within the grace: %v, want to wait", err)
+	}
+	s.mr.SetTime(t0.Add(g.ConcurrencyGrace + time.Millisecond))
+	rel, err = g.Acquire(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel()
 }

@@ -1,6 +1,8 @@
 package loadtest
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,6 +22,11 @@ type Meter struct {
 	mu     sync.Mutex
 	tokens map[string]*tally // by clover.TokenFingerprint
 	app    tally
+	kinds  map[string]int // 429s by the X-RateLimit-* header that named the limit
+	// paid maps each order paid to the distinct charges that paid it: more
+	// than one is a double charge (an idempotent replay repeats the same
+	// charge id and does not count).
+	paid map[string]map[string]bool
 }
 
 // tally is one budget holder's admitted arrivals and refusals.
@@ -30,7 +37,7 @@ type tally struct {
 
 // NewMeter returns a Meter in front of next.
 func NewMeter(next http.Handler) *Meter {
-	return &Meter{Next: next, tokens: map[string]*tally{}}
+	return &Meter{Next: next, tokens: map[string]*tally{}, kinds: map[string]int{}, paid: map[string]map[string]bool{}}
 }
 
 // ServeHTTP counts r, then serves it with Next.
@@ -43,9 +50,34 @@ func (m *Meter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tok := clover.TokenFingerprint(strings.TrimSpace(a[len("bearer "):]))
 	arrived := time.Now()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	order := ""
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/orders/") && strings.HasSuffix(r.URL.Path, "/pay") {
+		order = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/orders/"), "/pay")
+		sw.keep = true
+	}
 	m.Next.ServeHTTP(sw, r)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if order != "" && sw.status/100 == 2 {
+		var o struct {
+			Charge string `json:"charge"`
+		}
+		if json.Unmarshal(sw.body.Bytes(), &o) == nil && o.Charge != "" {
+			if m.paid[order] == nil {
+				m.paid[order] = map[string]bool{}
+			}
+			m.paid[order][o.Charge] = true
+		}
+	}
+	if sw.status == http.StatusTooManyRequests {
+		kind := "injected"
+		for h := range w.Header() {
+			if strings.HasPrefix(strings.ToLower(h), "x-ratelimit-") {
+				kind = h
+			}
+		}
+		m.kinds[kind]++
+	}
 	t := m.tokens[tok]
 	if t == nil {
 		t = &tally{}
@@ -88,6 +120,17 @@ func (m *Meter) App(from, to time.Time) Count {
 	return m.app.count(from, to)
 }
 
+// LimitKinds returns the 429s so far by the header naming the limit hit.
+func (m *Meter) LimitKinds() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range m.kinds {
+		out[k] = v
+	}
+	return out
+}
+
 // Tokens lists the fingerprints seen.
 func (m *Meter) Tokens() []string {
 	m.mu.Lock()
@@ -117,11 +160,25 @@ func (t *tally) count(from, to time.Time) Count {
 	return c
 }
 
-// statusWriter remembers the status written.
+// OrderCharges returns how many orders were paid and how many charges paid
+// them beyond the first per order (double charges), as Clover answered.
+func (m *Meter) OrderCharges() (orders, doubles int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ch := range m.paid {
+		orders++
+		doubles += len(ch) - 1
+	}
+	return orders, doubles
+}
+
+// statusWriter remembers the status written (and the body, if keep).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	keep   bool
+	body   bytes.Buffer
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -133,6 +190,9 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
+	if w.keep && w.body.Len() < 1<<20 {
+		w.body.Write(b)
+	}
 	return w.ResponseWriter.Write(b)
 }
 

@@ -29,9 +29,10 @@ type Report struct {
 
 	Latency
 
-	Clover429s            int     `json:"clover_429s"`
-	CloverCallsPerPayment float64 `json:"clover_calls_per_payment"`
-	DoubleCharges         int     `json:"double_charges"`
+	Clover429s            int            `json:"clover_429s"`
+	Clover429Kinds        map[string]int `json:"clover_429_kinds,omitempty"`
+	CloverCallsPerPayment float64        `json:"clover_calls_per_payment"`
+	DoubleCharges         int            `json:"double_charges"`
 	// BudgetUtilization is the hot token's Clover requests that arrived
 	// during the run over its budget for the run (rate × duration).
 	BudgetUtilization float64 `json:"budget_utilization"`

@@ -27,7 +27,7 @@ import (
 func BenchmarkPaidInvoice(b *testing.B) {
 	e := startSandbox(b)
 	var cloverNanos, cloverCalls atomic.Int64
-	gov := e.m.Governor.(*governor.Local)
+	gov := e.m.Governor.(*governor.Lagged).Governor.(*governor.Local)
 	prevWait := gov.OnWait
 	gov.OnWait = func(k clover.BudgetKey, d time.Duration) {
 		cloverNanos.Add(int64(d))

@@ -165,7 +165,7 @@ func loadInProcess(ctx context.Context, o loadOptions) (*loadtest.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	measureCluster(ctx, o, cl, rep, streams, func() int { return settledCharges(ctx, cl, apis[0]) })
+	measureCluster(ctx, o, cl, rep, streams)
 
 	if o.Baseline == "naive" {
 		// Let every budget window of the paybridge run close first.
@@ -187,17 +187,7 @@ func loadInProcess(ctx context.Context, o loadOptions) (*loadtest.Report, error)
 		}
 		naive := newReport(o, "naive")
 		naive.Setup.Target = "in-process"
-		ledger0 := len(cl.Sim.Ledger(""))
-		measureCluster(ctx, o, cl, naive, ns, func() int {
-			charges := 0
-			for _, e := range cl.Sim.Ledger("")[ledger0:] {
-				if e.Kind == cloversim.KindCharge {
-					charges++
-				}
-			}
-			return max(0, charges-naive.Completed)
-		})
-		naive.Notes = append(naive.Notes, "naive double_charges: Clover charges the CRM never saw succeed (it would charge again on retry)")
+		measureCluster(ctx, o, cl, naive, ns)
 		rep.Compare(naive)
 	}
 	rep.RSSMB = loadtest.PeakRSSMB()
@@ -259,15 +249,30 @@ func seedInvoices(ctx context.Context, api *loadtest.API, m *loadtest.Merchant, 
 }
 
 // measureCluster runs streams and fills rep from the samples and the Meter.
-func measureCluster(ctx context.Context, o loadOptions, cl *cluster, rep *loadtest.Report, streams []loadtest.Arrivals, doubles func() int) {
+//
+// Double charges are orders paid by more than one distinct Clover charge,
+// from cloversim's answers as the Meter saw them; the ledger check below
+// makes sure every charge cloversim booked was one of those answers.
+func measureCluster(ctx context.Context, o loadOptions, cl *cluster, rep *loadtest.Report, streams []loadtest.Arrivals) {
 	hot := cl.Merchants[0].Token
 	limited0 := cl.Meter.App(time.Time{}, time.Time{}).Limited
+	kinds0 := cl.Meter.LimitKinds()
+	orders0, doubles0 := cl.Meter.OrderCharges()
+	ledger0 := len(cl.Sim.Ledger(""))
 	t0 := time.Now()
 	samples := loadtest.Run(ctx, loadtest.RunOptions{Duration: o.Duration, Timeout: o.Timeout}, streams...)
 	end := time.Now()
 	rep.Summarize(samples, o.Duration)
 	app := cl.Meter.App(t0, end)
 	rep.Clover429s = app.Limited - limited0
+	for k, v := range cl.Meter.LimitKinds() {
+		if d := v - kinds0[k]; d > 0 {
+			if rep.Clover429Kinds == nil {
+				rep.Clover429Kinds = map[string]int{}
+			}
+			rep.Clover429Kinds[k] = d
+		}
+	}
 	rep.MaxPerSecondApp = app.MaxPerSecond
 	tok := cl.Meter.Token(hot, t0, t0.Add(o.Duration))
 	rep.MaxPerSecondToken = tok.MaxPerSecond
@@ -275,44 +280,33 @@ func measureCluster(ctx context.Context, o loadOptions, cl *cluster, rep *loadte
 		rep.BudgetUtilization = round3(float64(tok.Admitted) / (clover.DefaultBudget.TokenRPS * o.Duration.Seconds()))
 	}
 	if rep.Completed > 0 && o.Scenario == "pay" {
-		rep.CloverCallsPerPayment = round3(float64(app.Admitted+rep.Clover429s) / float64(rep.Completed))
-		rep.DoubleCharges = doubles()
+		// Calls made for the payments that completed (429s included);
+		// under overload, calls for payments that timed out are wasted
+		// and show in budget_utilization rather than here.
+		calls, n := 0, 0
+		for _, s := range samples {
+			if s.OK && s.CloverCalls >= 0 {
+				calls += s.CloverCalls
+				n++
+			}
+		}
+		if n > 0 {
+			rep.CloverCallsPerPayment = round3(float64(calls) / float64(n))
+		}
+	}
+	orders, doubles := cl.Meter.OrderCharges()
+	rep.DoubleCharges = doubles - doubles0
+	charges := 0
+	for _, e := range cl.Sim.Ledger("")[ledger0:] {
+		if e.Kind == cloversim.KindCharge {
+			charges++
+		}
+	}
+	if seen := orders - orders0 + rep.DoubleCharges; seen != charges {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: cloversim's ledger booked %d charges, its answers paid %d orders with %d charges (a charge outside an order pay, or one booked after the run)",
+			rep.Mode, charges, orders-orders0, seen))
 	}
 	rep.RSSMB = loadtest.PeakRSSMB()
-}
-
-// settledCharges waits (bounded) for payments of unknown outcome to be
-// reconciled, then compares cloversim's ledger with paybridge's succeeded
-// payments per merchant: a Clover charge paybridge does not account for
-// one-to-one is a double charge.
-func settledCharges(ctx context.Context, cl *cluster, api *loadtest.API) int {
-	deadline := time.Now().Add(30 * time.Second)
-	doubles := 0
-	for _, m := range cl.Merchants {
-		var succeeded int
-		for {
-			unsettled := countPayments(ctx, api, m, "unknown") + countPayments(ctx, api, m, "pending")
-			succeeded = countPayments(ctx, api, m, "succeeded")
-			if unsettled == 0 || time.Now().After(deadline) {
-				break
-			}
-			t := time.NewTimer(200 * time.Millisecond) // reconciliation runs every second
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return -1
-			case <-t.C:
-			}
-		}
-		charges := 0
-		for _, e := range cl.Sim.Ledger(m.CloverID) {
-			if e.Kind == cloversim.KindCharge {
-				charges++
-			}
-		}
-		doubles += max(0, charges-succeeded)
-	}
-	return doubles
 }
 
 // countPayments counts a merchant's payments with status through the API.

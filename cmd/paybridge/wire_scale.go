@@ -51,8 +51,14 @@ func (sc ScaleConfig) budget() clover.Budget {
 		AppRPS: sc.AppRPS, AppConcurrent: sc.AppConcurrent}
 }
 
+// concurrencyGrace is how long after its release a call still counts as in
+// flight for the governor: Clover stops counting it when its handler
+// returns, a moment after paybridge has read the answer.
+const concurrencyGrace = 25 * time.Millisecond
+
 // newGovernor builds the governor: Redis-shared when PAYBRIDGE_REDIS_URL
-// is set, else in-process. Both report waits to the metrics.
+// is set, else in-process (a *governor.Local inside a *governor.Lagged).
+// Both report waits to the metrics.
 func (m *Main) newGovernor(ctx context.Context) (clover.Governor, error) {
 	g, err := m.baseGovernor(ctx)
 	if err != nil || m.Config.Scale.WrapGovernor == nil {
@@ -68,7 +74,7 @@ func (m *Main) baseGovernor(ctx context.Context) (clover.Governor, error) {
 		g := governor.NewLocal(sc.budget())
 		g.OnWait = onWait
 		g.Logger = m.Logger
-		return g, nil
+		return &governor.Lagged{Governor: g, Grace: concurrencyGrace}, nil
 	}
 	opts, err := redis.ParseURL(sc.RedisURL)
 	if err != nil {
@@ -87,6 +93,7 @@ func (m *Main) baseGovernor(ctx context.Context) (clover.Governor, error) {
 	g.OnWait = onWait
 	g.MinInstances = max(1, sc.Instances)
 	g.ArrivalMargin = sc.ArrivalMargin
+	g.ConcurrencyGrace = concurrencyGrace
 	g.LeaseTTL = max(m.Config.CloverTimeout, 100*time.Millisecond) + 30*time.Second
 	fallback := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "governor_fallback",
