@@ -3,12 +3,14 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/seal"
+	"github.com/paybridge/paybridge/webhook"
 )
 
 // EventStore is what the events API reads and writes (package store).
@@ -32,6 +34,10 @@ type Events struct {
 	// AllowPrivate lets endpoint URLs target loopback and private
 	// addresses: sandbox mode only (SSRF).
 	AllowPrivate bool
+	// Resolver resolves endpoint host names when they are created or
+	// changed (outside sandbox mode), so a name that points at a private
+	// address is refused then; default net.DefaultResolver.
+	Resolver webhook.Resolver
 	// SecretOverlap is how long a rotated-out secret keeps signing
 	// (default 24 h).
 	SecretOverlap time.Duration
@@ -46,6 +52,9 @@ type Events struct {
 func (v *Events) Routes(rt *Router) {
 	if v.Now == nil {
 		v.Now = time.Now
+	}
+	if v.Resolver == nil {
+		v.Resolver = net.DefaultResolver
 	}
 	if v.SecretOverlap == 0 {
 		v.SecretOverlap = 24 * time.Hour

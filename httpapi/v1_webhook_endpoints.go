@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -24,9 +25,13 @@ type endpointInput struct {
 }
 
 // apply validates in and writes it onto e.
-func (v *Events) apply(in endpointInput, e *paybridge.WebhookEndpoint) error {
+func (v *Events) apply(ctx context.Context, in endpointInput, e *paybridge.WebhookEndpoint) error {
 	if in.URL != nil {
-		if err := webhook.CheckURL(*in.URL, v.AllowPrivate); err != nil {
+		err := webhook.CheckURL(*in.URL, v.AllowPrivate)
+		if err == nil && !v.AllowPrivate {
+			err = webhook.CheckHost(ctx, *in.URL, v.Resolver)
+		}
+		if err != nil {
 			code := "invalid_url"
 			if err == webhook.ErrForbiddenTarget {
 				code = "url_not_allowed"
@@ -75,7 +80,7 @@ func (v *Events) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		in.Events = &[]paybridge.EventType{"*"}
 	}
 	e := &paybridge.WebhookEndpoint{ID: paybridge.NewID(paybridge.PrefixEndpoint), MerchantID: merchantOf(r)}
-	if err := v.apply(in, e); err != nil {
+	if err := v.apply(r.Context(), in, e); err != nil {
 		WriteError(w, r, err)
 		return
 	}
@@ -126,7 +131,7 @@ func (v *Events) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	if err := v.apply(in, e); err != nil {
+	if err := v.apply(r.Context(), in, e); err != nil {
 		WriteError(w, r, err)
 		return
 	}

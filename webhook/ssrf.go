@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrForbiddenTarget is a URL or connection to an address paybridge must
@@ -32,12 +34,50 @@ func CheckURL(raw string, allowPrivate bool) error {
 	if u.Scheme != "https" {
 		return errors.New("url must use https")
 	}
-	host := u.Hostname()
-	if host == "localhost" || len(host) > 10 && host[len(host)-10:] == ".localhost" {
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return ErrForbiddenTarget
 	}
 	if a, err := netip.ParseAddr(host); err == nil && !Public(a) {
 		return ErrForbiddenTarget
+	}
+	return nil
+}
+
+// Resolver looks host names up (net.DefaultResolver in production, a
+// fixed table in tests).
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// CheckHost resolves the host of an endpoint URL (already accepted by
+// CheckURL) and refuses it when any address it resolves to is not public:
+// a name pointing at 127.0.0.1 or 10.0.0.1 is refused when the endpoint is
+// created, not only when a delivery would connect. A name that does not
+// resolve now is accepted (DNS may not be set up yet); Dialer checks every
+// address again at each delivery, which is what stops DNS rebinding.
+func CheckHost(ctx context.Context, raw string, r Resolver) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("url must be an absolute http(s) URL")
+	}
+	host := strings.TrimSuffix(u.Hostname(), ".")
+	if a, err := netip.ParseAddr(host); err == nil {
+		if !Public(a) {
+			return ErrForbiddenTarget
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if !Public(a) {
+			return ErrForbiddenTarget
+		}
 	}
 	return nil
 }

@@ -3,8 +3,10 @@ package webhook
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 )
@@ -57,5 +59,79 @@ func TestSenderRefusesLoopbackAtDial(t *testing.T) {
 	res, err := NewSender(true).Send(context.Background(), srv.URL, "evt_1", []byte(`{}`), NewSecret())
 	if err != nil || !res.OK() || !hit.Load() {
 		t.Fatalf("sandbox sender: %v %+v hit=%v", err, res, hit.Load())
+	}
+}
+
+// fakeResolver is a fixed DNS table.
+type fakeResolver map[string][]netip.Addr
+
+func (f fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := f[host]; ok {
+		return a, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	dns := fakeResolver{
+		"crm.example.com":      {netip.MustParseAddr("93.184.216.34")},
+		"loop.example.com":     {netip.MustParseAddr("127.0.0.1")},
+		"mixed.example.com":    {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("10.0.0.1")},
+		"v6loop.example.com":   {netip.MustParseAddr("::1")},
+		"metadata.example.com": {netip.MustParseAddr("169.254.169.254")},
+	}
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://crm.example.com/hooks", true},
+		{"https://loop.example.com/hooks", false},
+		{"https://loop.example.com./hooks", false}, // trailing dot
+		{"https://mixed.example.com/hooks", false}, // any private address
+		{"https://v6loop.example.com/hooks", false},
+		{"https://metadata.example.com/hooks", false},
+		{"https://93.184.216.34/hooks", true},
+		{"https://[::1]/hooks", false},
+		{"https://unknown.example.com/hooks", true}, // not resolvable yet: the dialer decides
+	} {
+		err := CheckHost(context.Background(), tc.url, dns)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrForbiddenTarget)) {
+			t.Errorf("CheckHost(%q) = %v, want ok=%v", tc.url, err, tc.ok)
+		}
+	}
+}
+
+// A public endpoint that redirects to a private address: the redirect is
+// not followed, so nothing reaches the private address and the delivery
+// counts as failed.
+func TestSenderDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	var hit atomic.Bool
+	private := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit.Store(true) }))
+	defer private.Close()
+	public := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, private.URL+"/internal", http.StatusTemporaryRedirect)
+	}))
+	defer public.Close()
+	s := NewSender(false)
+	// The test's "public" server is on loopback too: let the dialer reach
+	// exactly it, as if it were public; every other address is checked.
+	tr := s.HTTPClient.Transport.(*http.Transport)
+	publicAddr := public.Listener.Addr().String()
+	strict := Dialer(false)
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == "crm.example.com:80" {
+			return (&net.Dialer{}).DialContext(ctx, network, publicAddr)
+		}
+		return strict.DialContext(ctx, network, addr)
+	}
+	res, err := s.Send(context.Background(), "http://crm.example.com/hooks", "evt_1", []byte(`{}`), NewSecret())
+	if err == nil || res.Status != http.StatusTemporaryRedirect || hit.Load() {
+		t.Fatalf("redirect: err %v, status %d, private hit %v; want a failed delivery and no request", err, res.Status, hit.Load())
+	}
+	// The same private address as a direct target is refused at dial.
+	if _, err := s.Send(context.Background(), private.URL, "evt_2", []byte(`{}`), NewSecret()); !errors.Is(err, ErrForbiddenTarget) || hit.Load() {
+		t.Fatalf("direct: %v, hit %v", err, hit.Load())
 	}
 }
