@@ -140,7 +140,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}
 	res, sendErr := r.Sender.Send(ctx, e.URL, ev.ID, body, secrets...)
 	if r.OnDelivery != nil {
-		r.OnDelivery(sendErr == nil, res.Duration)
+		r.OnDelivery(deliveryOutcome(res, sendErr), res.Duration)
 	}
 	disabled, err := r.DB.EndpointDelivered(ctx, a.MerchantID, e.ID, sendErr == nil, r.Now(), r.DisableAfter)
 	if err != nil {
@@ -175,4 +175,17 @@ func (r *Runner) Secrets(e *paybridge.WebhookEndpoint) ([]string, error) {
 		out = append(out, string(old))
 	}
 	return out, nil
+}
+
+// deliveryOutcome classifies one attempt for metrics.
+func deliveryOutcome(res webhook.Result, err error) string {
+	switch {
+	case err == nil:
+		return DeliveryDelivered
+	case errors.Is(err, webhook.ErrForbiddenTarget):
+		return DeliveryRefused
+	case res.Status != 0:
+		return DeliveryFailed
+	}
+	return DeliveryNoAnswer
 }

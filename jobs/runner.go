@@ -49,8 +49,9 @@ type Runner struct {
 	// Workers is the delivery concurrency (default 20).
 	Workers   int
 	Periodics []Periodic
-	// OnDelivery observes every delivery attempt (metrics); optional.
-	OnDelivery func(ok bool, d time.Duration)
+	// OnDelivery observes every delivery attempt with its outcome
+	// (DeliveryDelivered, …) and latency; optional (see DeliveryMetrics).
+	OnDelivery func(outcome string, d time.Duration)
 
 	q          queue
 	accepts    chan acceptReq // AcceptClover → acceptLoop

@@ -24,6 +24,9 @@ func (m *Main) jobRunner() *jobs.Runner {
 	c := m.Config.Events
 	r := jobs.New(m.DB, m.Service, m.Sealer, webhook.NewSender(m.Config.Sandbox()))
 	r.Logger = m.Logger.With("component", "jobs")
+	if m.Metrics != nil {
+		r.OnDelivery = jobs.DeliveryMetrics(m.Metrics.Registerer())
+	}
 	if c.WebhookRetryBase > 0 {
 		r.RetryBase = c.WebhookRetryBase
 	}
