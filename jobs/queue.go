@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/fnv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -49,10 +52,48 @@ func (q *riverQueue[TTx]) Insert(ctx context.Context, params []river.InsertManyP
 func newQueue(ctx context.Context, db *store.DB, cfg *river.Config) (queue, error) {
 	switch db.Dialect() {
 	case store.EnginePostgres:
+		unlock, err := lockMigrations(ctx, db.Pool())
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		return build(ctx, riverpgxv5.New(db.Pool()), cfg, func(t store.Tx) pgx.Tx { return t.PGX })
 	default:
 		return build(ctx, riversqlite.New(db.Writer()), cfg, func(t store.Tx) *sql.Tx { return t.SQL })
 	}
+}
+
+// lockMigrations takes a session advisory lock, keyed by the current
+// schema, for River's migrations: rivermigrate does not serialise itself,
+// and instances starting together on a new schema otherwise race to
+// create the same functions and tables (duplicate key on pg_proc). The
+// others wait for the first, then find nothing to do.
+func lockMigrations(ctx context.Context, pool *pgxpool.Pool) (func(), error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("river migrate lock: %w", err)
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("river migrate lock: current schema: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("paybridge-river-migrate:" + schema))
+	key := int64(h.Sum64() >> 1)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("river migrate lock: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+			// The session may be broken: close it, which frees the lock.
+			_ = conn.Conn().Close(ctx)
+		}
+		conn.Release()
+	}, nil
 }
 
 func build[TTx any](ctx context.Context, d riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) TTx) (queue, error) {
