@@ -43,11 +43,15 @@ import (
 // Redis down: when a script call fails, the instance switches to a Local
 // governor holding its share of the budget (1/n of every limit, n the
 // number of live instances Redis last reported, at least MinInstances),
-// logs a warning and calls OnFallback(true). It probes Redis every
-// ProbeEvery; once Redis answers, calls pass both governors for a grace
-// period, so the other instances still on their local share have time to
-// notice too. A 429 from Clover is honoured by the client (Retry-After)
-// whatever the governor's mode.
+// logs a warning and calls OnFallback(true). Its first local grant waits
+// until the slots taken through Redis have expired: two seconds, and one
+// second (plus margin) after its own Redis-granted calls were released.
+// While down it probes Redis, at most every ProbeEvery, when it has calls
+// to make (an idle instance spends nothing, so it need not know); once
+// Redis answers, calls pass both governors for a grace period, so the
+// other instances still on their local share have time to notice too. A
+// 429 from Clover is honoured by the client (Retry-After) whatever the
+// governor's mode.
 //
 // Create it with NewRedis; the zero value is not ready.
 type Redis struct {
@@ -100,6 +104,12 @@ type Redis struct {
 	down      bool
 	lastProbe time.Time
 	graceEnd  time.Time
+	quietEnd  time.Time // no local grant before (see fallBack)
+	// Calls granted through Redis on this instance still in flight, and
+	// when the last one was released: their rate slots are unknown to the
+	// fallback Local.
+	redisCalls   int
+	redisRelease time.Time
 }
 
 var _ clover.SentGovernor = (*Redis)(nil)
@@ -156,6 +166,11 @@ func (g *Redis) AcquireSent(ctx context.Context, key clover.BudgetKey) (func(wro
 	fb, grace := g.mode(ctx)
 	var localRel func()
 	if fb != nil {
+		if !grace {
+			if err := g.quiet(ctx); err != nil {
+				return nil, err
+			}
+		}
 		rel, err := fb.Acquire(ctx, key)
 		if err != nil {
 			return nil, err
@@ -265,6 +280,9 @@ func (g *Redis) acquireRedis(ctx context.Context, key clover.BudgetKey) (func(ti
 				g.wakeApp(key.App)
 				return nil, err
 			}
+			g.mu.Lock()
+			g.redisCalls++
+			g.mu.Unlock()
 			return g.releaser(key, keys[:4], lease, tspan, aspan), nil
 		}
 		d := g.PollEvery
@@ -304,6 +322,10 @@ func (g *Redis) releaser(key clover.BudgetKey, keys []string, lease string, tspa
 	return func(wrote time.Time) {
 		once.Do(func() {
 			now := time.Now()
+			g.mu.Lock()
+			g.redisCalls--
+			g.redisRelease = now
+			g.mu.Unlock()
 			ref := now
 			if !wrote.IsZero() && g.ArrivalMargin > 0 {
 				if w := wrote.Add(g.ArrivalMargin); w.Before(ref) {

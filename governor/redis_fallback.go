@@ -30,6 +30,40 @@ func Share(b clover.Budget, n int) clover.Budget {
 	}
 }
 
+// fallbackQuiet is how long after falling back an instance grants nothing
+// locally: the rate slots other instances took through Redis in the last
+// second are unknown to its Local, and are spent by then for calls that
+// lasted under a second (its own calls are waited for exactly).
+const fallbackQuiet = 2 * time.Second
+
+// quiet waits until the fallback Local may grant: fallbackQuiet after the
+// fall, and one second plus the arrival margin after this instance's last
+// Redis-granted call was released.
+func (g *Redis) quiet(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		until := g.quietEnd
+		if r := g.redisRelease.Add(time.Second + max(g.ArrivalMargin, 0) + g.ConcurrencyGrace); r.After(until) {
+			until = r
+		}
+		busy := g.redisCalls > 0
+		g.mu.Unlock()
+		d := time.Until(until)
+		if busy {
+			d = max(d, g.PollEvery)
+		} else if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 // FallenBack reports whether the instance is on its local share because
 // Redis cannot be reached.
 func (g *Redis) FallenBack() bool {
@@ -79,6 +113,7 @@ func (g *Redis) fallBack(err error) {
 	}
 	now := time.Now()
 	g.down, g.lastProbe = true, now
+	g.quietEnd = now.Add(fallbackQuiet)
 	n := max(g.instances, g.MinInstances, 1)
 	share := Share(g.budget, n)
 	if g.fallback == nil {

@@ -359,7 +359,7 @@ func TestRedisFallsBackAndRecovers(t *testing.T) {
 	var mu sync.Mutex
 	g.OnFallback = func(on bool) { mu.Lock(); changes = append(changes, on); mu.Unlock() }
 	key := clover.BudgetKey{App: "app", Token: "tok"}
-	for _, gv := range []*Redis{g, other} {
+	for _, gv := range []*Redis{other, g} { // g last: it sees both instances
 		rel, err := gv.Acquire(t.Context(), key)
 		if err != nil {
 			t.Fatal(err)
