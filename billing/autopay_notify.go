@@ -18,7 +18,7 @@ type Notifier struct {
 	// customer puts a new card on file (nil: the pay link stands in, as
 	// the pay page offers "save this card").
 	UpdateCardLink func(ctx context.Context, c Caller, customerID string) (string, error)
-	Logger  *slog.Logger
+	Logger         *slog.Logger
 }
 
 // Notify sends the mail of n; failures are logged (a mail never undoes a
