@@ -1,8 +1,8 @@
 package httpapi
 
 // ContainsCardNumber reports whether s holds something that looks like a
-// primary account number: 13 to 19 digits, possibly in groups separated by
-// single spaces or dashes, passing the Luhn check. Groups are tried as
+// primary account number: 13 to 19 digits, unbroken or in groups of 3 to 6
+// separated by single spaces or dashes, passing the Luhn check. Groups are tried as
 // windows (so "4242 4242 4242 4242 123" is caught), but an unbroken run of
 // more than 19 digits is not searched inside, which keeps long numeric
 // references from matching by chance. 12-digit references and amounts are
@@ -36,12 +36,19 @@ func ContainsCardNumber(s string) bool {
 	return false
 }
 
-// runHasCard tries every window of whole groups holding 13–19 digits.
+// runHasCard tries every window of whole groups holding 13–19 digits. A
+// window of several groups counts only when each group has 3 to 6 digits,
+// as card numbers are written (4-4-4-4, Amex 4-6-5, Diners 4-6-4): a UUID's
+// all-digit tail such as "4411-8812-331245678901" must not read as a card,
+// or an id that happens to pass Luhn would be refused in every URL.
 func runHasCard(digits []byte, groups []int) bool {
 	off := 0
 	for a := range groups {
 		n := 0
 		for b := a; b < len(groups); b++ {
+			if b > a && (groups[a] < 3 || groups[a] > 6 || groups[b] < 3 || groups[b] > 6) {
+				break
+			}
 			n += groups[b]
 			if n > 19 {
 				break

@@ -184,6 +184,10 @@ func TestContainsCardNumber(t *testing.T) {
 		{"12345678901234567890123", false}, // unbroken run longer than 19
 		{"4242 4242 4242 4242 123", true},
 		{"inv_4242424242424242abc", true},
+		{"3782 822463 10005", true},                     // Amex written 4-6-5
+		{"3056 930902 5904", true},                      // Diners written 4-6-4
+		{"0762432c-b3f4-40ff-8812-331245678909", false}, // a UUID whose all-digit tail passes Luhn
+		{"12345678-4411-8812-3312", false},              // an 8-digit group is no card group
 		{"", false},
 	}
 	for _, tc := range cases {
