@@ -84,6 +84,11 @@ func (s *Service) appUninstalled(ctx context.Context, ss syncStore, merchantID s
 	}
 	if marked {
 		s.Logger.Warn("Clover app uninstalled: merchant must reauthorize", "merchant_id", merchantID)
+		if s.Audit != nil {
+			s.Audit.Record(&paybridge.AuditEntry{ID: paybridge.NewID(paybridge.PrefixAudit), MerchantID: merchantID,
+				Actor: "clover:webhook", Action: "merchant.reauthorization_required", ObjectID: merchantID,
+				Outcome: "reauthorization_required", Detail: "the Clover app was uninstalled", CreatedAt: s.Now().UTC()})
+		}
 	} else {
 		s.Logger.Info("Clover app-uninstall notice older than the merchant's reconnect: ignored", "merchant_id", merchantID)
 	}

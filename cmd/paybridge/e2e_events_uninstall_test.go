@@ -54,6 +54,17 @@ func TestUninstallVersusReconnect(t *testing.T) {
 	if s := o.status(merID); s != paybridge.MerchantReauthorizationRequired {
 		t.Fatalf("after a new uninstall: %s", s)
 	}
+	o.m.Service.Audit.Flush()
+	audits, _, err := o.m.DB.ListAudit(context.Background(), merID, paybridge.AuditFilter{ObjectID: merID})
+	n := 0
+	for _, a := range audits {
+		if a.Action == "merchant.reauthorization_required" && a.Actor == "clover:webhook" {
+			n++
+		}
+	}
+	if err != nil || n != 2 {
+		t.Fatalf("%d uninstall audit entries (%v), want 2", n, err)
+	}
 	evs, _, err := o.m.DB.ListEvents(context.Background(), merID, paybridge.EventFilter{Type: paybridge.EventMerchantReauthRequired})
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("%d merchant.reauthorization_required events (%v), want 2", len(evs), err)
