@@ -18,6 +18,13 @@ import (
 // maxBody bounds how much of a response the client reads.
 const maxBody = 8 << 20
 
+// abandonedHold is how long a call abandoned after its request was sent
+// keeps its governor slot: a server goes on with a request whose client has
+// gone (cloversim sleeps out its latency, Clover finishes its work) and
+// counts it in flight meanwhile, so freeing the slot at once draws 429s
+// under load (seen against cloversim when API requests time out).
+const abandonedHold = 2 * time.Second
+
 // request is one logical call: it may take several HTTP attempts, all with
 // the same body and the same idempotency key.
 type request struct {
@@ -96,7 +103,14 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		}
 		start := time.Now()
 		o := c.send(ctx, r, body, key)
-		release(o.wrote)
+		if o.err != nil && o.sent {
+			// Abandoned after it was sent (timeout, cancel): Clover may
+			// still be working on it and counting it in flight, so its
+			// slot is handed back only later.
+			time.AfterFunc(abandonedHold, func() { release(o.wrote) })
+		} else {
+			release(o.wrote)
+		}
 		info := CallInfo{
 			Method: r.method, Path: r.tmpl, MerchantID: r.merchant, Attempt: n,
 			Status: o.status, Duration: time.Since(start), IdempotencyKey: key,

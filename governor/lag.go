@@ -20,7 +20,7 @@ type Lagged struct {
 	Grace    time.Duration
 }
 
-var _ clover.Governor = (*Lagged)(nil)
+var _ clover.SentGovernor = (*Lagged)(nil)
 
 // Acquire acquires from the wrapped governor; the release it returns hands
 // the slot back Grace later.
@@ -30,4 +30,22 @@ func (l *Lagged) Acquire(ctx context.Context, key clover.BudgetKey) (func(), err
 		return rel, err
 	}
 	return func() { time.AfterFunc(l.Grace, rel) }, nil
+}
+
+// AcquireSent is Acquire passing the request's write time on to the
+// wrapped governor, if it takes one.
+func (l *Lagged) AcquireSent(ctx context.Context, key clover.BudgetKey) (func(wrote time.Time), error) {
+	sg, ok := l.Governor.(clover.SentGovernor)
+	if !ok {
+		rel, err := l.Acquire(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		return func(time.Time) { rel() }, nil
+	}
+	rel, err := sg.AcquireSent(ctx, key)
+	if err != nil || l.Grace <= 0 {
+		return rel, err
+	}
+	return func(wrote time.Time) { time.AfterFunc(l.Grace, func() { rel(wrote) }) }, nil
 }

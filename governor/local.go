@@ -44,6 +44,14 @@ type Local struct {
 	// the caller's goroutine with no lock held.
 	OnWait func(key clover.BudgetKey, waited time.Duration)
 
+	// ArrivalMargin bounds how long after being written a request may
+	// arrive at Clover, for AcquireSent (default 50ms): a call's rate slot
+	// frees one second after the earlier of its release and its write
+	// time plus the margin, instead of one second after its release, so a
+	// slot costs one second plus the margin rather than one second plus
+	// the call's latency. Zero or negative: from the release only.
+	ArrivalMargin time.Duration
+
 	mu        sync.Mutex
 	budget    clover.Budget
 	epoch     time.Time
@@ -53,19 +61,20 @@ type Local struct {
 	lastSweep time.Duration
 }
 
-var _ clover.Governor = (*Local)(nil)
+var _ clover.SentGovernor = (*Local)(nil)
 
 // NewLocal returns a governor spending budget b for every app and token.
 // Fields of b that are zero (or invalid) take clover.DefaultBudget's value;
 // an RPS of +Inf means no rate limit.
 func NewLocal(b clover.Budget) *Local {
 	return &Local{
-		Logger:    slog.New(slog.DiscardHandler),
-		budget:    normalize(b),
-		epoch:     time.Now(),
-		apps:      make(map[string]*appState),
-		tokens:    make(map[tokenKey]*tokenState),
-		overrides: make(map[string]limits),
+		Logger:        slog.New(slog.DiscardHandler),
+		ArrivalMargin: 50 * time.Millisecond,
+		budget:        normalize(b),
+		epoch:         time.Now(),
+		apps:          make(map[string]*appState),
+		tokens:        make(map[tokenKey]*tokenState),
+		overrides:     make(map[string]limits),
 	}
 }
 
@@ -113,6 +122,26 @@ func (l *Local) SetTokenBudget(token string, rps float64, concurrent int) {
 // never made; a ctx that ends after Acquire returns cannot be told apart from
 // a call that was sent, so its release holds the rate slot as usual.
 func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), error) {
+	ts, err := l.acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	rel := l.releaser(ts)
+	return func() { rel(time.Time{}) }, nil
+}
+
+// AcquireSent is Acquire whose release func is told when the call's request
+// was written: its rate slot then frees one second after the earlier of its
+// release and wrote + ArrivalMargin (a zero wrote means the release).
+func (l *Local) AcquireSent(ctx context.Context, key clover.BudgetKey) (func(wrote time.Time), error) {
+	ts, err := l.acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return l.releaser(ts), nil
+}
+
+func (l *Local) acquire(ctx context.Context, key clover.BudgetKey) (*tokenState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -135,7 +164,7 @@ func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), erro
 			if l.OnWait != nil {
 				l.OnWait(key, 0)
 			}
-			return l.releaser(ts), nil
+			return ts, nil
 		}
 	}
 	w := &waiter{ready: make(chan struct{}), since: now}
@@ -175,14 +204,14 @@ func (l *Local) Acquire(ctx context.Context, key clover.BudgetKey) (func(), erro
 	if l.OnWait != nil {
 		l.OnWait(key, w.at-w.since)
 	}
-	return l.releaser(ts), nil
+	return ts, nil
 }
 
 // releaser returns the release func for one started call of ts. The release
-// time is read under l.mu, so releases are recorded in time order.
-func (l *Local) releaser(ts *tokenState) func() {
+// time is read under l.mu.
+func (l *Local) releaser(ts *tokenState) func(wrote time.Time) {
 	done := false
-	return func() {
+	return func(wrote time.Time) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if done {
@@ -190,7 +219,11 @@ func (l *Local) releaser(ts *tokenState) func() {
 		}
 		done = true
 		now := l.now()
-		ts.finish(now)
+		ref := now
+		if !wrote.IsZero() && l.ArrivalMargin > 0 {
+			ref = min(now, wrote.Sub(l.epoch)+l.ArrivalMargin)
+		}
+		ts.finish(now, ref)
 		if ts.app.waiting > 0 {
 			l.dispatch(ts.app, now)
 		}

@@ -104,12 +104,13 @@ func (ts *tokenState) start() {
 }
 
 // finish ends a started call, released at now: its concurrency slots free
-// at once, its rate slots one span later.
-func (ts *tokenState) finish(now time.Duration) {
+// at once, its rate slots one span after ref (now, or an earlier bound on
+// when its request arrived).
+func (ts *tokenState) finish(now, ref time.Duration) {
 	ts.inflight--
 	ts.app.inflight--
-	ts.rate.release(now)
-	ts.app.rate.release(now)
+	ts.rate.releaseAt(now, ref)
+	ts.app.rate.releaseAt(now, ref)
 }
 
 // unstart gives back everything start spent, for a call that was granted

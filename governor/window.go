@@ -94,18 +94,32 @@ func (w *window) start() { w.inflight++ }
 // unstart gives back the slot of a call that was started but never made.
 func (w *window) unstart() { w.inflight-- }
 
-// release notes that a call in flight was released at now, which must not be
-// earlier than any release recorded: its slot stays held until now+span.
-func (w *window) release(now time.Duration) {
+// release notes that a call in flight was released at now: its slot stays
+// held until now+span.
+func (w *window) release(now time.Duration) { w.releaseAt(now, now) }
+
+// releaseAt notes that a call in flight was released at now: its slot stays
+// held until ref+span, ref being no later than now (its release, or an
+// earlier bound on its request's arrival). The ring stays sorted: a ref
+// earlier than recorded ones is inserted in place.
+func (w *window) releaseAt(now, ref time.Duration) {
 	w.inflight--
 	if w.limit == 0 {
 		return
 	}
 	w.prune(now)
+	if ref+w.span <= now {
+		return // its slot is already free
+	}
 	if w.n == len(w.ends) {
 		w.grow()
 	}
-	w.ends[(w.head+w.n)%len(w.ends)] = now
+	i := w.n
+	for i > 0 && w.ends[(w.head+i-1)%len(w.ends)] > ref {
+		w.ends[(w.head+i)%len(w.ends)] = w.ends[(w.head+i-1)%len(w.ends)]
+		i--
+	}
+	w.ends[(w.head+i)%len(w.ends)] = ref
 	w.n++
 }
 

@@ -29,7 +29,7 @@ type ScaleConfig struct {
 	// ArrivalMargin bounds how long after being written a request may
 	// arrive at Clover; a call's rate slot is held until one second after
 	// write + margin (or its release, if earlier). 0 counts from the
-	// release only. Redis governor only.
+	// release only.
 	ArrivalMargin time.Duration `env:"PAYBRIDGE_GOVERNOR_ARRIVAL_MARGIN" envDefault:"50ms"`
 	// The Clover budget per token and per app (CLOVER.md §8 and §12:
 	// Clover raises it on request; hand-made tokens get less). Zero keeps
@@ -74,6 +74,7 @@ func (m *Main) baseGovernor(ctx context.Context) (clover.Governor, error) {
 		g := governor.NewLocal(sc.budget())
 		g.OnWait = onWait
 		g.Logger = m.Logger
+		g.ArrivalMargin = sc.ArrivalMargin
 		return &governor.Lagged{Governor: g, Grace: concurrencyGrace}, nil
 	}
 	opts, err := redis.ParseURL(sc.RedisURL)
