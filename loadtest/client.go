@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/paybridge/paybridge/clover"
 )
@@ -58,7 +61,7 @@ func (a *API) Call(ctx context.Context, key, method, path string, body, out any)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if method == http.MethodPost {
-		req.Header.Set("Idempotency-Key", randHex(16))
+		req.Header.Set("Idempotency-Key", uuid.NewString()) // a UUID: a long hex run can read as a card number
 	}
 	resp, err := a.HTTP.Do(req)
 	if err != nil {
@@ -75,8 +78,25 @@ func (a *API) Call(ctx context.Context, key, method, path string, body, out any)
 			return resp.StatusCode, sp, fmt.Errorf("decode %s %s: %w", method, path, err)
 		}
 	}
+	if resp.StatusCode/100 != 2 {
+		// The problem's code only: details may echo what was sent.
+		var p struct {
+			Code string `json:"code"`
+		}
+		_ = json.Unmarshal(b, &p)
+		return resp.StatusCode, sp, &ProblemError{Status: resp.StatusCode, Code: p.Code}
+	}
 	return resp.StatusCode, sp, nil
 }
+
+// ProblemError is a non-2xx answer from paybridge: its status and problem
+// code.
+type ProblemError struct {
+	Status int
+	Code   string
+}
+
+func (e *ProblemError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Code) }
 
 func (a *API) take(id string) Spent {
 	if a.Attrib == nil {
@@ -209,7 +229,10 @@ func (s *Sample) add(sp Spent) {
 // failure names why an arrival failed, without bodies (which could carry
 // anything).
 func failure(step string, status int, err error) string {
+	var pe *ProblemError
 	switch {
+	case errors.As(err, &pe):
+		return step + ": " + pe.Error()
 	case err != nil && (strings.Contains(err.Error(), "deadline exceeded") || strings.Contains(err.Error(), "Client.Timeout")):
 		return step + ": timeout"
 	case err != nil:

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Naive is the baseline: a CRM that calls Clover itself, with nothing
@@ -82,7 +84,7 @@ func (n *Naive) post(ctx context.Context, token, path string, body, out any) (ca
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", randHex(16))
+		req.Header.Set("Idempotency-Key", uuid.NewString()) // a UUID: a long hex run can read as a card number
 		calls++
 		resp, err := n.HTTP.Do(req)
 		if err != nil {

@@ -43,7 +43,8 @@ type RunOptions struct {
 	MaxOutstanding int
 }
 
-// Run schedules every stream's arrivals evenly for o.Duration and returns
+// Run schedules every stream's arrivals evenly for o.Duration (stream j of
+// n offset by j/n of its gap) and returns
 // all samples once the last arrival has finished or timed out: it always
 // ends within Duration + Timeout (plus the time to build the last
 // samples). Cancelling ctx stops scheduling and cancels arrivals.
@@ -67,17 +68,20 @@ func Run(ctx context.Context, o RunOptions, streams ...Arrivals) []Sample {
 	}
 	t0 := time.Now()
 	var sched sync.WaitGroup
-	for _, st := range streams {
+	for j, st := range streams {
 		if st.Rate <= 0 {
 			continue
 		}
 		n := int(st.Rate * o.Duration.Seconds())
 		gap := time.Duration(float64(time.Second) / st.Rate)
+		// Streams start out of phase, so that many slow streams do not
+		// arrive all at once every gap.
+		phase := time.Duration(float64(gap) * float64(j) / float64(len(streams)))
 		sched.Go(func() {
 			t := time.NewTimer(0)
 			defer t.Stop()
 			for i := range n {
-				at := t0.Add(time.Duration(i) * gap)
+				at := t0.Add(phase + time.Duration(i)*gap)
 				t.Reset(time.Until(at))
 				select {
 				case <-ctx.Done():
