@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // readPool is the pool of plain reads with a prepared statement per SQL
@@ -11,8 +12,14 @@ import (
 // query afresh, which was a fifth of an authenticated GET's CPU.
 type readPool struct {
 	*sql.DB
-	stmts sync.Map // SQL text → *sql.Stmt
+	stmts sync.Map     // SQL text → *sql.Stmt
+	count atomic.Int64 // statements in stmts
 }
+
+// maxReadStmts bounds the prepared statements kept: the store's SQL texts
+// are a fixed set, so past this a text is treated as one-off and runs
+// unprepared rather than growing the cache.
+const maxReadStmts = 512
 
 func newReadPool(db *sql.DB) *readPool { return &readPool{DB: db} }
 
@@ -22,6 +29,9 @@ func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	if s, ok := p.stmts.Load(query); ok {
 		return s.(*sql.Stmt)
 	}
+	if p.count.Load() >= maxReadStmts {
+		return nil
+	}
 	s, err := p.DB.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
@@ -30,6 +40,7 @@ func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
 		_ = s.Close()
 		return prev.(*sql.Stmt)
 	}
+	p.count.Add(1)
 	return s
 }
 

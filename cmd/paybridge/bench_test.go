@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -25,7 +27,11 @@ import (
 //
 //	go test -run XXX -bench PaidInvoice -benchtime 2000x ./cmd/paybridge
 func BenchmarkPaidInvoice(b *testing.B) {
-	e := startSandbox(b)
+	e := startSandbox(b, func(c *Config) {
+		if d := os.Getenv("BENCH_DATA_DIR"); d != "" { // e.g. a tmpfs, to see what fsync costs
+			c.DataDir = filepath.Join(d, fmt.Sprint(time.Now().UnixNano()))
+		}
+	})
 	var cloverNanos, cloverCalls atomic.Int64
 	gov := e.m.Governor.(*governor.Lagged).Governor.(*governor.Local)
 	prevWait := gov.OnWait

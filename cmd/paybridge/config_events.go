@@ -17,7 +17,7 @@ type EventsConfig struct {
 	// WebhookDisableAfter disables an endpoint failing for that long.
 	WebhookDisableAfter time.Duration `env:"PAYBRIDGE_WEBHOOK_DISABLE_AFTER" envDefault:"72h"`
 	// JobPollInterval is how often idle River workers look for jobs.
-	JobPollInterval time.Duration `env:"PAYBRIDGE_JOB_POLL_INTERVAL" envDefault:"100ms"`
+	JobPollInterval time.Duration `env:"PAYBRIDGE_JOB_POLL_INTERVAL" envDefault:"1s"`
 	// DriftInterval is how often recent Clover charges are compared with
 	// paybridge's records (0 disables the sweep).
 	DriftInterval time.Duration `env:"PAYBRIDGE_DRIFT_INTERVAL" envDefault:"10m"`
