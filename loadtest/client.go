@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/paybridge/paybridge/clover"
+	"github.com/paybridge/paybridge/httpapi"
 )
 
 // API calls paybridge's /v1 API as a CRM does, one merchant's key each
@@ -61,7 +62,7 @@ func (a *API) Call(ctx context.Context, key, method, path string, body, out any)
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if method == http.MethodPost {
-		req.Header.Set("Idempotency-Key", uuid.NewString()) // a UUID: a long hex run can read as a card number
+		req.Header.Set("Idempotency-Key", idemKey())
 	}
 	resp, err := a.HTTP.Do(req)
 	if err != nil {
@@ -245,4 +246,17 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// idemKey is a fresh UUIDv4 idempotency key that paybridge will not refuse
+// as card data: about one random UUID in a few thousand has digit groups
+// that pass for a card number (httpapi refuses an Idempotency-Key that
+// contains one), which would show up as a false error in a long run.
+func idemKey() string {
+	for {
+		k := uuid.NewString()
+		if !httpapi.ContainsCardNumber(k) {
+			return k
+		}
+	}
 }

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Naive is the baseline: a CRM that calls Clover itself, with nothing
@@ -84,7 +82,7 @@ func (n *Naive) post(ctx context.Context, token, path string, body, out any) (ca
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", uuid.NewString()) // a UUID: a long hex run can read as a card number
+		req.Header.Set("Idempotency-Key", idemKey())
 		calls++
 		resp, err := n.HTTP.Do(req)
 		if err != nil {
