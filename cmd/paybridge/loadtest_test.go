@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/paybridge/paybridge/loadtest"
+)
+
+// TestLoadtestCommand runs a short pay load with the naive baseline through
+// the real command and checks the report's figures are measured, not
+// defaulted.
+func TestLoadtestCommand(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	code := run(t.Context(), []string{"loadtest", "--rate", "4", "--duration", "1s", "--baseline", "naive", "--json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r loadtest.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report: %v: %s", err, out.String())
+	}
+	if r.Arrivals != 4 || r.Completed != 4 || r.Errors != 0 {
+		t.Fatalf("arrivals %d, completed %d, errors %d (%v)", r.Arrivals, r.Completed, r.Errors, r.ErrorKinds)
+	}
+	if r.Clover429s != 0 || r.DoubleCharges != 0 || r.CloverCallsPerPayment != 2 {
+		t.Errorf("429s %d, double charges %d, calls per payment %v; want 0, 0, 2 (order + pay)", r.Clover429s, r.DoubleCharges, r.CloverCallsPerPayment)
+	}
+	if r.P50 <= 0 || r.TotalP50 <= r.P50 || r.CloverP50 <= 0 || r.RSSMB <= 0 {
+		t.Errorf("latencies not measured: added p50 %v, total p50 %v, clover p50 %v, rss %v", r.P50, r.TotalP50, r.CloverP50, r.RSSMB)
+	}
+	if r.Baseline == nil || r.Baseline.Completed != 4 || r.Baseline.CloverCallsPerPayment != 3 {
+		t.Fatalf("naive baseline: %+v, want 4 payments at 3 calls each (customer, order, pay)", r.Baseline)
+	}
+	if r.Ratios["clover_calls_per_payment"] == 0 {
+		t.Errorf("ratios %v", r.Ratios)
+	}
+}
+
+func TestLoadtestTalksToLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	code := run(t.Context(), []string{"loadtest", "--target", "http://203.0.113.7:8080", "--duration", "1s"}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "only talks to loopback") {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
