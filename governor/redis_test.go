@@ -456,3 +456,35 @@ func TestRedisConcurrencyGrace(t *testing.T) {
 	}
 	rel()
 }
+
+// BenchmarkRedisAcquireUncontended measures one grant and its release
+// through Redis (two script calls): the real Redis at
+// PAYBRIDGE_TEST_REDIS_URL if set, else miniredis.
+//
+//	go test -run XXX -bench RedisAcquire ./governor
+func BenchmarkRedisAcquireUncontended(b *testing.B) {
+	var c redis.UniversalClient
+	if u := os.Getenv("PAYBRIDGE_TEST_REDIS_URL"); u != "" {
+		o, err := redis.ParseURL(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c = redis.NewClient(o)
+	} else {
+		mr := miniredis.RunT(b)
+		c = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	}
+	defer c.Close()
+	g := NewRedis(c, bigBudget)
+	g.Prefix = "paybridge:bench:" + time.Now().Format(time.RFC3339Nano)
+	ctx := context.Background()
+	k := clover.BudgetKey{App: "app", Token: "tok", Merchant: "m"}
+	b.ReportAllocs()
+	for b.Loop() {
+		rel, err := g.AcquireSent(ctx, k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rel(time.Now())
+	}
+}
