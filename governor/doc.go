@@ -31,6 +31,20 @@
 // price of never drawing a 429 without knowing when requests arrive. With no
 // latency at all the limit is exact: N calls in any one second.
 //
+// # Freeing a slot sooner: the write time
+//
+// When the client reports when a call's request was written
+// (clover.SentGovernor, which the clover client uses), the reference is the
+// earlier of the release and write + ArrivalMargin (50 ms by default): a
+// request arrives within the margin of its write on any sane network, long
+// before its response is read. A slot then costs one second plus the margin
+// rather than one second plus the call's latency: about 97% of the budget
+// under overload instead of 89% (docs/PERFORMANCE.md). A margin of zero
+// restores the strict release bound.
+//
+// Redis is the same governor shared by several instances through Redis
+// (docs/SCALING.md).
+//
 // A token bucket or GCRA with a burst of N would let up to 2N-1 calls start
 // inside one second (a full burst, then one refill per 1/N s), so it is not
 // used. The limit on calls in flight is counted separately, from start to
