@@ -55,6 +55,8 @@ func storedCredentials(p *paybridge.Payment) *clover.StoredCredentials {
 // saving fails nothing was charged and the payment fails; if the charge is
 // declined the card is taken off again.
 func (s *Service) payAndSave(ctx context.Context, c Caller, auth clover.Auth, p *paybridge.Payment, orderID, consentText string) (*paybridge.Payment, error) {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	cs, err := s.cardStore()
 	if err != nil {
 		return nil, err

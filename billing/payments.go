@@ -162,6 +162,8 @@ func validateTip(tip int64, allowed bool) error {
 // same request with the same key, which Clover answers without charging
 // twice.
 func (s *Service) execute(ctx context.Context, c Caller, auth clover.Auth, p *paybridge.Payment, orderID string) (*paybridge.Payment, error) {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	from := p.Status
 	ro := &clover.RequestOptions{IdempotencyKey: p.IdempotencyKey, ForwardedFor: p.ClientIP}
 	var (
@@ -307,6 +309,8 @@ func (s *Service) CapturePayment(ctx context.Context, c Caller, id string, in Ca
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	ch, err := s.Clover.CaptureCharge(ctx, auth, p.CloverChargeID, clover.CaptureParams{Amount: amount},
 		&clover.RequestOptions{IdempotencyKey: derivedKey(p.ID, "capture"), ForwardedFor: c.ClientIP})
 	if err != nil {
@@ -333,6 +337,8 @@ func (s *Service) VoidPayment(ctx context.Context, c Caller, id string) (*paybri
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	if _, err := s.Clover.CreateRefund(ctx, auth, clover.RefundParams{Charge: p.CloverChargeID},
 		&clover.RequestOptions{IdempotencyKey: derivedKey(p.ID, "void"), ForwardedFor: c.ClientIP}); err != nil {
 		return nil, s.followUpError(ctx, p.MerchantID, "voiding the payment", err)

@@ -64,6 +64,8 @@ func (s *Service) CreateRefund(ctx context.Context, c Caller, in RefundInput) (*
 
 // executeRefund makes (or, reconciling, repeats) a refund's Clover call.
 func (s *Service) executeRefund(ctx context.Context, auth clover.Auth, r *paybridge.Refund, chargeID string) (*paybridge.Refund, error) {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	from := r.Status
 	cr, err := s.Clover.CreateRefund(ctx, auth, clover.RefundParams{
 		Charge: chargeID, Amount: r.Amount, Reason: r.Reason, ExternalReferenceID: externalRef(r.ID),
@@ -158,6 +160,8 @@ func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, 
 
 // executeReturn makes (or repeats) a return's Clover call.
 func (s *Service) executeReturn(ctx context.Context, auth clover.Auth, r *paybridge.Return, orderID string, params clover.ReturnParams) (*paybridge.Return, error) {
+	ctx, cancel := s.detach(ctx)
+	defer cancel()
 	from := r.Status
 	cr, err := s.Clover.ReturnOrder(ctx, auth, orderID, params, &clover.RequestOptions{IdempotencyKey: r.IdempotencyKey})
 	var result error

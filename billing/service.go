@@ -30,6 +30,9 @@ type Service struct {
 	StaleAfter time.Duration
 	// OnPayment observes each payment outcome (metrics).
 	OnPayment func(status paybridge.PaymentStatus)
+	// MoneyTimeout bounds a money movement once its row is persisted (the
+	// Clover call with its retries, and recording the outcome).
+	MoneyTimeout time.Duration
 	// OnCardSaved is told of every card saved on file (recurring billing
 	// resumes with it); optional.
 	OnCardSaved func(ctx context.Context, card *paybridge.Card)
@@ -47,10 +50,11 @@ func New(store paybridge.Store, c *clover.Client, sealer *seal.Sealer) *Service 
 	logger := slog.New(slog.DiscardHandler)
 	return &Service{
 		Store: store, Clover: c, Sealer: sealer, Audit: NewAuditLog(store, logger),
-		Logger:     logger,
-		Now:        time.Now,
-		StaleAfter: 5 * time.Minute,
-		taxRates:   map[string]taxCache{},
+		Logger:       logger,
+		Now:          time.Now,
+		StaleAfter:   5 * time.Minute,
+		MoneyTimeout: 3 * time.Minute,
+		taxRates:     map[string]taxCache{},
 	}
 }
 
@@ -62,6 +66,16 @@ type Caller struct {
 	Actor      string
 	ClientIP   string
 	RequestID  string
+}
+
+// detach returns a context for a persisted money movement: it keeps ctx's
+// values but not its cancellation, and has its own deadline. A CRM that
+// gives up on its request (a timeout, a closed connection) must not leave
+// the movement half done: the call to Clover and the recording of its
+// outcome finish, so the payment ends definite instead of pending — where
+// the reconciler would later complete what the CRM believes failed.
+func (s *Service) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), s.MoneyTimeout)
 }
 
 // credentialsAAD binds a merchant's sealed credentials to its row.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -366,4 +367,42 @@ func ledger(e *sbx) (charges int, refunded int64) {
 		}
 	}
 	return
+}
+
+// TestClientGivingUpLeavesNoPendingPayment: a CRM whose request times out
+// while Clover is slow must not leave the payment pending (the reconciler
+// would complete it minutes later, after the CRM saw a failure): the
+// payment finishes and is recorded definite, charged exactly once.
+func TestClientGivingUpLeavesNoPendingPayment(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	id := e.invoice(nil)["id"].(string)
+	tok := e.token(visaOK)
+	e.m.Sim.SetFaults(cloversim.Faults{LatencyP50: 400 * time.Millisecond, LatencyP99: 500 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.m.URL+"/v1/invoices/"+id+"/payments", strings.NewReader(`{"source":"`+tok+`"}`))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the request was meant to time out, got %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		list := e.must(200, "GET", "/v1/payments?invoice_id="+id, nil)["data"].([]any)
+		if len(list) == 1 && list[0].(map[string]any)["status"] == "succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("payments after the CRM gave up: %v", list)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); n != 1 {
+		t.Fatalf("Clover charges = %d, want 1", n)
+	}
+	if inv := e.must(200, "GET", "/v1/invoices/"+id, nil); inv["status"] != "paid" {
+		t.Fatalf("invoice: %v", inv)
+	}
 }
