@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -16,6 +17,13 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	if err != nil {
 		// pgx's message may echo the URL, password included: keep it out.
 		return wrapf(errBadDSN, "parse postgres url")
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgx defaults to max(4, CPUs) connections, which throttles a
+		// payments server whose requests each hold one briefly while many
+		// more wait on Clover; 16 serves 200 payments/s on 2 cores (see
+		// docs/PERFORMANCE.md). A URL's pool_max_conns wins.
+		cfg.MaxConns = max(cfg.MaxConns, 16)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
