@@ -16,6 +16,7 @@ func ContainsCardNumber(s string) bool {
 			continue
 		}
 		digits, groups = digits[:0], groups[:0]
+		start := i
 		for {
 			start := len(digits)
 			for i < len(s) && isDigit(s[i]) {
@@ -28,6 +29,27 @@ func ContainsCardNumber(s string) bool {
 				continue
 			}
 			break
+		}
+		// Digits glued to letters, with nothing but letters or the string's
+		// edge on either side, belong to an identifier (a hex hash, a
+		// token), not a typed card number: without this, random 32-hex
+		// idempotency keys read as cards about once in 500. A bare number,
+		// or one after punctuation or a space, is still caught.
+		// In grouped digits, a group glued to a letter is the end of a word
+		// (a UUID's "af406094-3790-4188" is no card): it is left out.
+		gluedBefore, gluedAfter := start > 0 && isLetter(s[start-1]), i < len(s) && isLetter(s[i])
+		if len(groups) == 1 {
+			before, after := start == 0 || gluedBefore, i == len(s) || gluedAfter
+			if before && after && (gluedBefore || gluedAfter) {
+				continue
+			}
+		} else {
+			if gluedBefore {
+				digits, groups = digits[groups[0]:], groups[1:]
+			}
+			if gluedAfter && len(groups) > 0 {
+				digits, groups = digits[:len(digits)-groups[len(groups)-1]], groups[:len(groups)-1]
+			}
 		}
 		if runHasCard(digits, groups) {
 			return true
@@ -63,6 +85,8 @@ func runHasCard(digits []byte, groups []int) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // luhn reports whether the ASCII digits d pass the Luhn (mod 10) check.
 func luhn(d []byte) bool {

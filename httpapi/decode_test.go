@@ -188,6 +188,12 @@ func TestContainsCardNumber(t *testing.T) {
 		{"3056 930902 5904", true},                      // Diners written 4-6-4
 		{"0762432c-b3f4-40ff-8812-331245678909", false}, // a UUID whose all-digit tail passes Luhn
 		{"12345678-4411-8812-3312", false},              // an 8-digit group is no card group
+		{"a8f3e4242424242424242b0c9d", false},           // digits inside a hex token
+		{"4242424242424242b0c9d", false},                // digits leading a hex token
+		{"e2b4242424242424242", false},                  // digits ending a hex token
+		{"af406094-3790-4188-aea6-e6ea5e3bda50", false}, // a UUID: "406094" ends the word "af406094"
+		{"x 4242-4242-4242-4242 y", true},
+		{"ref:4242424242424242abc", true},
 		{"", false},
 	}
 	for _, tc := range cases {
