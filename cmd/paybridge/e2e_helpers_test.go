@@ -25,6 +25,13 @@ type sbx struct {
 // startSandbox runs the real Main on random ports with a temp data dir.
 func startSandbox(t testing.TB, tweak ...func(*Config)) *sbx {
 	t.Helper()
+	return startSandboxWith(t, nil, tweak...)
+}
+
+// startSandboxWith is startSandbox with a chance to set Main's fields
+// before Run.
+func startSandboxWith(t testing.TB, setup func(*Main), tweak ...func(*Config)) *sbx {
+	t.Helper()
 	cfg, err := loadConfig(map[string]string{})
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +42,9 @@ func startSandbox(t testing.TB, tweak ...func(*Config)) *sbx {
 		f(&cfg)
 	}
 	m := &Main{Config: cfg}
+	if setup != nil {
+		setup(m)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := m.Run(ctx); err != nil {

@@ -48,11 +48,14 @@ type Main struct {
 	Web      *web.Server    // wire_web.go: pay page, links, mail
 	URL      string         // where the API listens, e.g. http://127.0.0.1:8080
 	Router   *httpapi.Router
-	listener net.Listener
-	server   *http.Server
-	simSrv   *http.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// WrapHandler, when set before Run, wraps the whole HTTP surface (the
+	// benchmarks time paybridge's server side with it).
+	WrapHandler func(http.Handler) http.Handler
+	listener    net.Listener
+	server      *http.Server
+	simSrv      *http.Server
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 
 	Onboarding *onboarding.Service // wire_onboarding.go
 	Jobs       *jobs.Runner        // wire_events.go
@@ -127,7 +130,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
-	m.server = &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	var h http.Handler = m.handler()
+	if m.WrapHandler != nil {
+		h = m.WrapHandler(h)
+	}
+	m.server = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	if err := m.startJobs(bg); err != nil {
