@@ -56,7 +56,7 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 	order, err := s.Clover.CreateOrder(ctx, auth, clover.OrderParams{
 		Currency: inv.Currency, Email: cu.Email, Items: items,
 		Metadata: map[string]string{"paybridge_invoice_id": inv.ID},
-	}, &clover.RequestOptions{IdempotencyKey: derivedKey(inv.ID, "order"), ForwardedFor: c.ClientIP})
+	}, &clover.RequestOptions{IdempotencyKey: derivedKey(inv.ID, "order"), ForwardedFor: c.ClientIP, MaxBudgetWait: s.NewWorkBudgetWait})
 	if err != nil {
 		if clover.IsUnauthorized(err) {
 			s.reauthorize(ctx, c.MerchantID)

@@ -217,6 +217,7 @@ func (s *Service) settle(ctx context.Context, c Caller, p *paybridge.Payment, fr
 	now := s.Now().UTC()
 	var result error
 	saving := savingCard(p)
+	repeating := from == paybridge.PaymentUnknown || c.Actor == reconciler.Actor
 	switch {
 	case callErr == nil:
 		p.CloverChargeID = ch.ID
@@ -229,7 +230,13 @@ func (s *Service) settle(ctx context.Context, c Caller, p *paybridge.Payment, fr
 			p.Status = paybridge.PaymentAuthorized
 		}
 		p.Source, p.FailureCode, p.FailureMessage = "", "", ""
-	case clover.IsUnknownOutcome(callErr):
+	case clover.IsUnknownOutcome(callErr) || repeating && !clover.IsDecline(callErr):
+		// Repeating a request whose first try may have reached Clover, only
+		// success or the (replayed) decline tells what happened; a 429, a
+		// 401 or any other refusal of this try says nothing of the first.
+		if repeating && clover.IsUnauthorized(callErr) {
+			s.reauthorize(ctx, p.MerchantID)
+		}
 		p.Status = paybridge.PaymentUnknown
 		p.Attempts++
 		p.NextAttemptAt = now.Add(backoff(p.Attempts))

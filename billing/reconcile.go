@@ -109,7 +109,7 @@ func (s *Service) reconcileRefund(ctx context.Context, r *paybridge.Refund) bool
 	if err != nil {
 		return false
 	}
-	got, _ := s.executeRefund(ctx, auth, r, p.CloverChargeID)
+	got, _ := s.executeRefund(ctx, auth, r, p.CloverChargeID, true)
 	if got != nil && got.Status == paybridge.RefundUnknown && got.Attempts == horizon {
 		s.needsAttention(ctx, paybridge.EventRefundNeedsAttention, "refund", got.MerchantID, got.ID, got.UpdatedAt.UnixMicro(), got)
 	}
@@ -155,7 +155,7 @@ func (s *Service) reconcileReturn(ctx context.Context, r *paybridge.Return) bool
 	for _, it := range r.Items {
 		params.Items = append(params.Items, clover.ReturnItem{Parent: lines[it.LineItemID], Quantity: it.Quantity})
 	}
-	got, _ := s.executeReturn(ctx, auth, r, inv.CloverOrderID, params)
+	got, _ := s.executeReturn(ctx, auth, r, inv.CloverOrderID, params, true)
 	return got != nil && got.Status != paybridge.RefundPending && got.Status != paybridge.RefundUnknown
 }
 

@@ -59,11 +59,11 @@ func (s *Service) CreateRefund(ctx context.Context, c Caller, in RefundInput) (*
 	if err := s.Store.CreateRefund(ctx, r); err != nil {
 		return nil, err
 	}
-	return s.executeRefund(ctx, auth, r, p.CloverChargeID)
+	return s.executeRefund(ctx, auth, r, p.CloverChargeID, false)
 }
 
 // executeRefund makes (or, reconciling, repeats) a refund's Clover call.
-func (s *Service) executeRefund(ctx context.Context, auth clover.Auth, r *paybridge.Refund, chargeID string) (*paybridge.Refund, error) {
+func (s *Service) executeRefund(ctx context.Context, auth clover.Auth, r *paybridge.Refund, chargeID string, repeating bool) (*paybridge.Refund, error) {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	from := r.Status
@@ -72,7 +72,7 @@ func (s *Service) executeRefund(ctx context.Context, auth clover.Auth, r *paybri
 		Metadata: map[string]string{"paybridge_refund_id": r.ID},
 	}, &clover.RequestOptions{IdempotencyKey: r.IdempotencyKey})
 	var result error
-	r.Status, r.FailureCode, r.FailureMessage = outcome(err, &r.Attempts, &r.NextAttemptAt, s.Now())
+	r.Status, r.FailureCode, r.FailureMessage = outcome(err, repeating, &r.Attempts, &r.NextAttemptAt, s.Now())
 	switch {
 	case err == nil:
 		r.CloverRefundID = cr.ID
@@ -155,17 +155,17 @@ func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, 
 	if err := s.Store.CreateReturn(ctx, r); err != nil {
 		return nil, err
 	}
-	return s.executeReturn(ctx, auth, r, inv.CloverOrderID, params)
+	return s.executeReturn(ctx, auth, r, inv.CloverOrderID, params, false)
 }
 
 // executeReturn makes (or repeats) a return's Clover call.
-func (s *Service) executeReturn(ctx context.Context, auth clover.Auth, r *paybridge.Return, orderID string, params clover.ReturnParams) (*paybridge.Return, error) {
+func (s *Service) executeReturn(ctx context.Context, auth clover.Auth, r *paybridge.Return, orderID string, params clover.ReturnParams, repeating bool) (*paybridge.Return, error) {
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	from := r.Status
 	cr, err := s.Clover.ReturnOrder(ctx, auth, orderID, params, &clover.RequestOptions{IdempotencyKey: r.IdempotencyKey})
 	var result error
-	r.Status, r.FailureCode, r.FailureMessage = outcome(err, &r.Attempts, &r.NextAttemptAt, s.Now())
+	r.Status, r.FailureCode, r.FailureMessage = outcome(err, repeating, &r.Attempts, &r.NextAttemptAt, s.Now())
 	switch {
 	case err == nil:
 		r.CloverReturnID = cr.ID
@@ -194,11 +194,14 @@ func (s *Service) ListReturns(ctx context.Context, c Caller, invoiceID string) (
 }
 
 // outcome classifies a Clover answer for a refund or return.
-func outcome(err error, attempts *int, next *time.Time, now time.Time) (paybridge.RefundStatus, string, string) {
+// When repeating (reconciling a refund or return whose first try may have
+// reached Clover), only success is definite: a refusal of this try says
+// nothing of the first, and failing it would release money that may be gone.
+func outcome(err error, repeating bool, attempts *int, next *time.Time, now time.Time) (paybridge.RefundStatus, string, string) {
 	if err == nil {
 		return paybridge.RefundSucceeded, "", ""
 	}
-	if clover.IsUnknownOutcome(err) {
+	if clover.IsUnknownOutcome(err) || repeating {
 		*attempts++
 		*next = now.Add(backoff(*attempts))
 		return paybridge.RefundUnknown, "", ""

@@ -30,6 +30,11 @@ type Service struct {
 	StaleAfter time.Duration
 	// OnPayment observes each payment outcome (metrics).
 	OnPayment func(status paybridge.PaymentStatus)
+	// NewWorkBudgetWait bounds how long creating an invoice waits for
+	// Clover's rate budget (0: the client's default). Shorter than a
+	// payment's wait, so under overload budget goes to paying invoices
+	// already created rather than creating more that cannot be paid.
+	NewWorkBudgetWait time.Duration
 	// MoneyTimeout bounds a money movement once its row is persisted (the
 	// Clover call with its retries, and recording the outcome).
 	MoneyTimeout time.Duration

@@ -31,6 +31,12 @@ type Config struct {
 	Logger *slog.Logger
 	// OnCall is called once per HTTP attempt, for the audit log and metrics.
 	OnCall func(CallInfo)
+	// MaxBudgetWait bounds how long a call waits for Clover's rate budget
+	// (0: as long as its context allows). Past it the call is not made and
+	// fails with a 429 budget_exhausted *Error: under sustained overload a
+	// bounded wait keeps every granted call young enough to finish, where
+	// an unbounded queue grants calls whose callers are about to give up.
+	MaxBudgetWait time.Duration
 	// Rand is the randomness for idempotency keys and jitter (default
 	// crypto/rand).
 	Rand io.Reader
@@ -64,6 +70,10 @@ type RequestOptions struct {
 	// the client generate a UUIDv4 once per call. Callers that may repeat a
 	// call later (reconciliation) must pass their own persisted key.
 	IdempotencyKey string
+	// MaxBudgetWait overrides Config.MaxBudgetWait for this call: new work
+	// (creating an invoice's order) waits less than finishing work already
+	// started (paying it), so under overload the budget goes to the latter.
+	MaxBudgetWait time.Duration
 	// ForwardedFor is the customer's IP, sent as x-forwarded-for (Clover
 	// requires it on charge create and capture).
 	ForwardedFor string

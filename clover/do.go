@@ -57,15 +57,40 @@ type outcome struct {
 }
 
 // acquire takes a budget slot through AcquireSent when the governor has it.
-func (c *Client) acquire(ctx context.Context, key BudgetKey) (func(wrote time.Time), error) {
+func (c *Client) acquire(ctx context.Context, key BudgetKey, o *RequestOptions) (func(wrote time.Time), error) {
+	actx, wait := ctx, c.MaxBudgetWait
+	if o != nil && o.MaxBudgetWait > 0 {
+		wait = o.MaxBudgetWait
+	}
+	if wait > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	var release func(wrote time.Time)
+	var err error
 	if sg, ok := c.Governor.(SentGovernor); ok {
-		return sg.AcquireSent(ctx, key)
+		release, err = sg.AcquireSent(actx, key)
+	} else {
+		var rel func()
+		if rel, err = c.Governor.Acquire(actx, key); err == nil {
+			release = func(time.Time) { rel() }
+		}
 	}
-	release, err := c.Governor.Acquire(ctx, key)
-	if err != nil {
-		return nil, err
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		return nil, errBudgetExhausted
 	}
-	return func(time.Time) { release() }, nil
+	return release, err
+}
+
+// errBudgetExhausted is a call refused for waiting longer than MaxBudgetWait.
+var errBudgetExhausted = errors.New("clover: rate budget exhausted")
+
+// budgetExhausted is the definite answer to a call that was never sent
+// because Clover's rate budget stayed exhausted past MaxBudgetWait.
+func budgetExhausted() *Error {
+	return &Error{Status: http.StatusTooManyRequests, Type: "rate_limit_error", Code: "budget_exhausted",
+		Message: "Clover's rate budget for this merchant is exhausted; retry shortly."}
 }
 
 // do performs r with retries and decodes a success body into out (if
@@ -97,8 +122,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	ambiguous := false // an earlier attempt may have committed the write
 	var last error
 	for n := 1; ; n++ {
-		release, err := c.acquire(ctx, r.budget)
+		release, err := c.acquire(ctx, r.budget, r.opts)
 		if err != nil {
+			if errors.Is(err, errBudgetExhausted) && !ambiguous {
+				return budgetExhausted() // nothing was sent: a definite refusal
+			}
 			return &TransportError{Method: r.method, Path: r.tmpl, Sent: ambiguous, Err: joinLast(err, last)}
 		}
 		start := time.Now()

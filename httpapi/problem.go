@@ -98,6 +98,9 @@ func WriteErrorWith(w http.ResponseWriter, r *http.Request, err error, ext map[s
 	}
 	h := w.Header()
 	h.Set("Content-Type", ProblemContentType)
+	if p.Status == http.StatusTooManyRequests && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "2") // Clover's budget frees within about a second
+	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)

@@ -31,6 +31,17 @@ type Config struct {
 	// does not come in time becomes an unknown outcome, reconciled later.
 	CloverTimeout time.Duration `env:"PAYBRIDGE_CLOVER_TIMEOUT" envDefault:"30s"`
 
+	// CloverMaxBudgetWait bounds how long a request waits for Clover's rate
+	// budget before paybridge answers 429 with Retry-After (nothing sent to
+	// Clover). Under sustained overload this keeps every call it does make
+	// young enough to finish, instead of queueing work whose callers give up.
+	CloverMaxBudgetWait time.Duration `env:"PAYBRIDGE_CLOVER_MAX_BUDGET_WAIT" envDefault:"4s"`
+
+	// CloverNewWorkBudgetWait is the same bound for creating an invoice
+	// (its Clover order): shorter, so overload turns away new invoices
+	// before payments of invoices already created.
+	CloverNewWorkBudgetWait time.Duration `env:"PAYBRIDGE_CLOVER_NEW_WORK_BUDGET_WAIT" envDefault:"1s"`
+
 	// ReconcileInterval is how often unknown outcomes are retried.
 	ReconcileInterval time.Duration `env:"PAYBRIDGE_RECONCILE_INTERVAL" envDefault:"2s"`
 	// PlatformSecret authenticates the CRM platform on POST

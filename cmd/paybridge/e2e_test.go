@@ -406,3 +406,57 @@ func TestClientGivingUpLeavesNoPendingPayment(t *testing.T) {
 		t.Fatalf("invoice: %v", inv)
 	}
 }
+
+// TestReconcileNeverFailsOnARefusedRepeat: repeating an unknown payment's
+// request, a refusal of the repeat (here Clover's 429s) says nothing about
+// the first try, which may have charged: the payment stays unknown, never
+// failed, and settles once Clover answers — with one charge.
+func TestReconcileNeverFailsOnARefusedRepeat(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t, func(c *Config) { c.CloverTimeout = 300 * time.Millisecond })
+	ctx := context.Background()
+	id := e.invoice(nil)["id"].(string)
+	e.m.Sim.SetFaults(cloversim.Faults{TimeoutAfterCommitRate: 1})
+	p := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+	if p["status"] != "unknown" {
+		t.Fatalf("payment: %v", p)
+	}
+	mid := e.m.Sandbox.MerchantID
+	e.m.Sim.SetFaults(cloversim.Faults{RateLimitRate: 1})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := e.m.Service.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.m.DB.GetPayment(ctx, mid, p["id"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != "unknown" {
+			t.Fatalf("a refused repeat settled the payment as %s", got.Status)
+		}
+		if got.Attempts >= 2 {
+			break // the repeat was made, refused, and the payment is still unknown
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reconciler never repeated the payment")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.m.Sim.SetFaults(cloversim.Faults{})
+	for {
+		if _, err := e.m.Service.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.m.DB.GetPayment(ctx, mid, p["id"].(string)); got.Status == "succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not reconciled once Clover answered")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); n != 1 {
+		t.Fatalf("Clover charges = %d, want 1", n)
+	}
+}

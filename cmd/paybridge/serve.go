@@ -111,6 +111,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Governor = gov
 	cloverCfg.URLs = urls
 	cloverCfg.Governor = gov
+	cloverCfg.MaxBudgetWait = c.CloverMaxBudgetWait
 	cloverCfg.HTTPClient = &http.Client{Timeout: max(c.CloverTimeout, 100*time.Millisecond)}
 	cloverCfg.Logger = m.Logger
 	var svc *billing.Service
@@ -121,6 +122,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Clover = clover.New(cloverCfg)
 	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
 	m.Service.Audit.Logger = m.Logger
+	m.Service.NewWorkBudgetWait = c.CloverNewWorkBudgetWait
 	svc = m.Service
 	m.Service.Logger = m.Logger
 	m.Service.OnPayment = func(s paybridge.PaymentStatus) { m.Metrics.ObservePayment(string(s)) }
