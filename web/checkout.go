@@ -38,9 +38,7 @@ func (s *Server) postCheckout(w http.ResponseWriter, r *http.Request) {
 	if lc == nil {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !readForm(w, r) {
 		return
 	}
 	if ok, _ := s.csrfOK(r.PostForm.Get("csrf"), lc.link.ID, r.PostForm.Get("attempt")); !ok {

@@ -26,9 +26,7 @@ func (s *Server) postPay(w http.ResponseWriter, r *http.Request) {
 	if lc == nil {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !readForm(w, r) {
 		return
 	}
 	f := r.PostForm

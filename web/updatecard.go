@@ -147,9 +147,7 @@ func (s *Server) postCard(w http.ResponseWriter, r *http.Request) {
 	if cc == nil {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	if !readForm(w, r) {
 		return
 	}
 	f := r.PostForm

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
 )
 
 // cardMessages are the update-card page's own strings; anything else
@@ -115,13 +114,7 @@ func (s *Server) renderCard(w http.ResponseWriter, status int, v *cardView) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", v.Locale)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Vary", "Accept-Language")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writePage(w, status, v.Locale, buf.Bytes())
 }
 
 // fillCardAssets sets the page's script and stylesheet references.

@@ -156,11 +156,27 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, v *v
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	writePage(w, status, v.Locale, buf.Bytes())
+}
+
+// writePage sends a rendered page in locale with status.
+func writePage(w http.ResponseWriter, status int, locale string, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", v.Locale)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Language", locale)
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	h.Set("Vary", "Accept-Language")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(page)
+}
+
+// readForm parses a POSTed form of at most maxForm bytes; false means it
+// was refused and answered.
+func readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return false
+	}
+	return true
 }
