@@ -60,9 +60,10 @@ func (s *Service) Reconcile(ctx context.Context) (int, error) {
 }
 
 func (s *Service) reconcilePayment(ctx context.Context, p *paybridge.Payment) bool {
-	if p.Method == paybridge.MethodExternal {
-		// Recorded from a paid Clover order and never sent to Clover: a
-		// sync that stopped before settling it; finish it instead.
+	if p.Method == paybridge.MethodExternal || p.Method == paybridge.MethodHosted {
+		// Recorded from Clover's word that it was paid (a paid order, a
+		// signed hosted-checkout webhook), never sent to Clover: the
+		// recording stopped before settling it; finish it instead.
 		if ss, ok := s.Store.(syncStore); ok {
 			if err := s.finishExternalPayment(ctx, ss, p); err != nil {
 				s.Logger.Error("reconcile external payment", "payment_id", p.ID, "err", err)

@@ -199,6 +199,14 @@ func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *check
 		s.sendReceipt(receiptJob{merchantID: mer.ID, paymentID: paymentID, lang: sess.Lang})
 	}
 	if p, err := s.Store.PaymentByCloverCharge(ctx, mer.ID, b.ID); err == nil {
+		if p.Status == paybridge.PaymentPending {
+			// Recorded by a delivery that stopped before settling it.
+			from := p.Status
+			p.Status, p.AmountCaptured, p.UpdatedAt = paybridge.PaymentSucceeded, p.Amount, s.Now().UTC()
+			if _, err := s.Store.ApplyPayment(ctx, p, from, p.UpdatedAt); err != nil && paybridge.ErrorCode(err) != "stale_state" {
+				return err
+			}
+		}
 		receipt(p.ID) // a redelivery: the claim keeps it to one mail
 		return nil
 	} else if !isKind(err, paybridge.ENOTFOUND) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/paybridge/paybridge"
 	"net/http"
 	"strings"
 	"sync"
@@ -458,5 +459,40 @@ func TestReconcileNeverFailsOnARefusedRepeat(t *testing.T) {
 	}
 	if n := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); n != 1 {
 		t.Fatalf("Clover charges = %d, want 1", n)
+	}
+}
+
+// TestReconcileFinishesARecordedHostedPayment: a hosted-checkout payment
+// recorded from Clover's signed webhook but not yet settled when the
+// process died is finished by the reconciler, never re-sent to Clover (it
+// has no source to charge) and never left holding the invoice.
+func TestReconcileFinishesARecordedHostedPayment(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	ctx := context.Background()
+	inv := e.invoice(nil)
+	stale := time.Now().Add(-time.Hour).UTC()
+	p := &paybridge.Payment{
+		ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: e.m.Sandbox.MerchantID, InvoiceID: inv["id"].(string),
+		CustomerID: inv["customer_id"].(string), Status: paybridge.PaymentPending, Method: paybridge.MethodHosted,
+		Route: paybridge.RouteCharge, Amount: num(inv, "total"), Currency: "usd", Capture: true,
+		CloverChargeID: "HCOCHARGE0001", IdempotencyKey: "hco-HCOCHARGE0001", CreatedAt: stale, UpdatedAt: stale,
+	}
+	if err := e.m.DB.CreatePayment(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	charges := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID)
+	if _, err := e.m.Service.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.m.DB.GetPayment(ctx, p.MerchantID, p.ID)
+	if err != nil || got.Status != paybridge.PaymentSucceeded {
+		t.Fatalf("payment after reconcile: %+v, %v", got, err)
+	}
+	if st := e.must(200, "GET", "/v1/invoices/"+p.InvoiceID, nil)["status"]; st != "paid" {
+		t.Fatalf("invoice %v", st)
+	}
+	if n := e.m.Sim.ChargeCount(e.m.Sim.Options().MerchantID); n != charges {
+		t.Fatalf("the reconciler charged at Clover: %d charges, was %d", n, charges)
 	}
 }
