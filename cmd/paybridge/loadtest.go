@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"Without --target it starts its own paybridge and a metered cloversim with Clover's\n"+
 		"limits and latency (p50 120 ms, p99 400 ms).", stderr)
 	var o loadOptions
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.StringVar(&o.Scenario, "scenario", "pay", "pay | read | webhooks")
 	fs.Float64Var(&o.Rate, "rate", 10, "arrivals per second (of the first, hot merchant when --merchants > 1)")
 	fs.Float64Var(&o.OthersRate, "others-rate", 0.5, "arrivals per second of each other merchant (--merchants > 1)")
@@ -86,6 +88,17 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err := loopbackOnly(u); err != nil {
 			return err
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var rep *loadtest.Report
 	var err error
