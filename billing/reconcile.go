@@ -163,20 +163,3 @@ func (s *Service) reconcileReturn(ctx context.Context, r *paybridge.Return) bool
 // horizon is the attempt count after which an unknown outcome is reported
 // as needing a person (about a day of capped backoff).
 const horizon = 300
-
-// RunReconciler reconciles every interval until ctx ends. (The events issue
-// moves this onto River jobs; a loop is enough while one process runs it.)
-func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			s.Logger.Error("reconcile", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
