@@ -126,7 +126,7 @@ func (s *Sim) authorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		Challenge: q.Get("code_challenge"), Expires: now.Add(oauthCodeTTL)}
 	s.ext.codes[code] = c
 	s.mu.Unlock()
-	http.Redirect(w, r, oauthRedirect(c.RedirectURI, c, code, q.Get("state")), http.StatusFound)
+	http.Redirect(w, r, oauthRedirect(c, code, q.Get("state")), http.StatusFound)
 }
 
 // ownerLocked is the merchant's default employee (its owner), used when the

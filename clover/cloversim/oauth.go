@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge/clover"
@@ -62,17 +63,28 @@ func oauthBad(msg string) *apiError {
 	return errf(http.StatusBadRequest, "invalid_request_error", "invalid_request", "%s", msg)
 }
 
+// readTokenRequest decodes the body of /oauth/v2/token or /oauth/v2/refresh
+// and checks its client_id. On failure it has answered (400 for a bad body,
+// the bare 401 for another app) and reports false.
+func (s *Sim) readTokenRequest(w http.ResponseWriter, r *http.Request) (oauthTokenRequest, bool) {
+	var req oauthTokenRequest
+	if err := extDecode(r, &req); err != nil {
+		writeAPIError(w, oauthBad(err.Error()))
+		return req, false
+	}
+	if req.ClientID != s.app.ClientID {
+		writeUnauthorized(w)
+		return req, false
+	}
+	return req, true
+}
+
 // oauthToken exchanges an authorization code for a token pair. A high-trust
 // app proves itself with client_secret; a code issued with a code_challenge
 // also needs the matching code_verifier (RFC 7636).
 func (s *Sim) oauthToken(w http.ResponseWriter, r *http.Request) {
-	var req oauthTokenRequest
-	if err := extDecode(r, &req); err != nil {
-		writeAPIError(w, oauthBad(err.Error()))
-		return
-	}
-	if req.ClientID != s.app.ClientID {
-		writeUnauthorized(w)
+	req, ok := s.readTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	if req.ClientSecret != "" && subtle.ConstantTimeCompare([]byte(req.ClientSecret), []byte(s.app.ClientSecret)) != 1 {
@@ -126,13 +138,8 @@ func (s *Sim) oauthToken(w http.ResponseWriter, r *http.Request) {
 // oauthRefresh rotates a refresh token: the old one is spent, a new pair is
 // issued. The previous access token keeps working until its own expiry.
 func (s *Sim) oauthRefresh(w http.ResponseWriter, r *http.Request) {
-	var req oauthTokenRequest
-	if err := extDecode(r, &req); err != nil {
-		writeAPIError(w, oauthBad(err.Error()))
-		return
-	}
-	if req.ClientID != s.app.ClientID {
-		writeUnauthorized(w)
+	req, ok := s.readTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	if req.RefreshToken == "" {
@@ -218,7 +225,7 @@ func (s *Sim) RevokeMerchant(mid string) bool {
 		}
 	}
 	for key := range s.ext.issued {
-		if len(key) > len(mid) && key[:len(mid)+1] == mid+"/" {
+		if strings.HasPrefix(key, mid+"/") {
 			delete(s.ext.issued, key)
 		}
 	}
@@ -263,10 +270,10 @@ func (s *Sim) expireToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"expired": true})
 }
 
-// oauthRedirect builds the consent callback URL, keeping redirect_uri's own
+// oauthRedirect builds the consent callback URL, keeping c.RedirectURI's own
 // query parameters.
-func oauthRedirect(redirectURI string, c *oauthCode, code, state string) string {
-	u, _ := url.Parse(redirectURI)
+func oauthRedirect(c *oauthCode, code, state string) string {
+	u, _ := url.Parse(c.RedirectURI)
 	q := u.Query()
 	q.Set("merchant_id", c.MerchantID)
 	q.Set("employee_id", c.EmployeeID)
