@@ -2,6 +2,7 @@ package billing
 
 import (
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestInvoiceInputValidation(t *testing.T) {
 		{"too many metadata keys", func(in *InvoiceInput) {
 			in.Metadata = map[string]string{}
 			for i := range 51 {
-				in.Metadata[itoa(i)] = "v"
+				in.Metadata[strconv.Itoa(i)] = "v"
 			}
 		}, "metadata"},
 	} {

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,7 +168,7 @@ func (in *InvoiceInput) validate() error {
 		return invalid("line_items", "invalid_line_items", "an invoice needs 1 to %d line items", maxLineItems)
 	}
 	for i, li := range in.LineItems {
-		p := func(f string) string { return "line_items[" + itoa(i) + "]." + f }
+		p := func(f string) string { return "line_items[" + strconv.Itoa(i) + "]." + f }
 		if strings.TrimSpace(li.Description) == "" {
 			return invalid(p("description"), "parameter_missing", "%s is required", p("description"))
 		}
@@ -223,11 +224,4 @@ func source(token, cardID, tender string) (paybridge.PaymentMethod, string, erro
 		return paybridge.MethodCheck, "", nil
 	}
 	return "", "", invalid("tender", "invalid_tender", "tender must be \"cash\" or \"check\"")
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -125,7 +126,7 @@ func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, 
 	var params clover.ReturnParams
 	seen := map[string]bool{}
 	for i, it := range in.Items {
-		p := "items[" + itoa(i) + "]"
+		p := "items[" + strconv.Itoa(i) + "]"
 		li, ok := lines[it.LineItemID]
 		if !ok || seen[it.LineItemID] {
 			return nil, invalid(p+".line_item_id", "resource_missing", "%s.line_item_id must name a distinct line of invoice %s", p, inv.ID)

@@ -86,14 +86,17 @@ func (s *Service) detach(ctx context.Context) (context.Context, context.CancelFu
 // credentialsAAD binds a merchant's sealed credentials to its row.
 func credentialsAAD(merchantID string) string { return "merchant:" + merchantID + ":credentials" }
 
+// sealedCreds is the plaintext form of a merchant's sealed credentials.
+type sealedCreds struct {
+	A  string    `json:"a"`
+	AE time.Time `json:"ae"`
+	R  string    `json:"r"`
+	RE time.Time `json:"re"`
+}
+
 // SealCredentials seals a merchant's Clover token pair for the store.
 func SealCredentials(s *seal.Sealer, merchantID string, c paybridge.Credentials) ([]byte, error) {
-	b, err := json.Marshal(struct {
-		A  string    `json:"a"`
-		AE time.Time `json:"ae"`
-		R  string    `json:"r"`
-		RE time.Time `json:"re"`
-	}{c.AccessToken, c.AccessExpires, c.RefreshToken, c.RefreshExpires})
+	b, err := json.Marshal(sealedCreds{c.AccessToken, c.AccessExpires, c.RefreshToken, c.RefreshExpires})
 	if err != nil {
 		return nil, err
 	}
@@ -106,12 +109,7 @@ func OpenCredentials(s *seal.Sealer, merchantID string, sealed []byte) (paybridg
 	if err != nil {
 		return paybridge.Credentials{}, err
 	}
-	var v struct {
-		A  string    `json:"a"`
-		AE time.Time `json:"ae"`
-		R  string    `json:"r"`
-		RE time.Time `json:"re"`
-	}
+	var v sealedCreds
 	if err := json.Unmarshal(b, &v); err != nil {
 		return paybridge.Credentials{}, err
 	}

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -30,7 +31,7 @@ func (s *Service) orderItems(ctx context.Context, merchantID string, auth clover
 				return nil, err
 			}
 			if id == "" {
-				p := "line_items[" + itoa(i) + "].tax_rate_bps"
+				p := "line_items[" + strconv.Itoa(i) + "].tax_rate_bps"
 				return nil, invalid(p, "tax_rate_not_found",
 					"no tax rate of %d.%02d%% exists for this merchant in Clover; add it there first", li.TaxRateBPS/100, li.TaxRateBPS%100)
 			}
