@@ -57,22 +57,12 @@ func (s *Sim) DashboardPayOrder(merchantID, orderID, tender string) (*clover.Ord
 	default:
 		return nil, fmt.Errorf("cloversim: tender %q is not card, cash or check", tender)
 	}
-	total := o.Amount + o.TaxAmount
-	p.Amount, p.Currency, p.TaxAmount = total, o.Currency, o.TaxAmount
+	p.Amount, p.Currency, p.TaxAmount = o.Amount+o.TaxAmount, o.Currency, o.TaxAmount
 	ch, e := s.chargeLocked(m, p, "")
 	if e != nil {
 		return nil, fmt.Errorf("cloversim: device payment: %d %s", e.Status, e.Detail.Message)
 	}
-	now := s.nowLocked().UnixMilli()
-	m.Charges[ch.ID].Order = o.ID
-	o.Status, o.Charge, o.RefNum, o.AuthCode = "paid", ch.ID, ch.RefNum, ch.AuthCode
-	o.AmountPaid, o.TaxAmountPaid = total, o.TaxAmount
-	o.StatusTransitions = map[string]int64{"paid": now}
-	if ch.Source != nil {
-		o.Source = &clover.Card{Brand: ch.Source.Brand, ExpMonth: ch.Source.ExpMonth, ExpYear: ch.Source.ExpYear,
-			First6: ch.Source.First6, Last4: ch.Source.Last4}
-	}
-	s.notify(m.ID, "O:"+o.ID, "UPDATE")
+	s.markOrderPaidLocked(m, o, ch)
 	return copyOrder(o), nil
 }
 

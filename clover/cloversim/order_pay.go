@@ -53,18 +53,24 @@ func (s *Sim) payOrder(r *http.Request, c *call) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
-	now := s.nowLocked().UnixMilli()
-	stored := c.M.Charges[ch.ID]
-	stored.Order = o.ID
+	s.markOrderPaidLocked(c.M, o, ch)
+	return 200, copyOrder(o), nil
+}
+
+// markOrderPaidLocked records that ch paid the whole of o (through the API
+// or at a device): the charge names the order, the order is paid with the
+// charge's card, and the app is notified with O:<order> UPDATE. s.mu must
+// be held.
+func (s *Sim) markOrderPaidLocked(m *merchant, o *clover.Order, ch *clover.Charge) {
+	m.Charges[ch.ID].Order = o.ID
 	o.Status, o.Charge, o.RefNum, o.AuthCode = "paid", ch.ID, ch.RefNum, ch.AuthCode
-	o.AmountPaid, o.TaxAmountPaid = total, o.TaxAmount
-	o.StatusTransitions = map[string]int64{"paid": now}
+	o.AmountPaid, o.TaxAmountPaid = o.Amount+o.TaxAmount, o.TaxAmount
+	o.StatusTransitions = map[string]int64{"paid": s.nowLocked().UnixMilli()}
 	if ch.Source != nil {
 		o.Source = &clover.Card{Brand: ch.Source.Brand, ExpMonth: ch.Source.ExpMonth, ExpYear: ch.Source.ExpYear,
 			First6: ch.Source.First6, Last4: ch.Source.Last4}
 	}
-	s.notify(c.M.ID, "O:"+o.ID, "UPDATE")
-	return 200, copyOrder(o), nil
+	s.notify(m.ID, "O:"+o.ID, "UPDATE")
 }
 
 // returnOrder is POST /v1/orders/{id}/returns: items (by parent, quantity 0
