@@ -56,7 +56,7 @@ func hcoRedirectOK(u string) bool {
 
 func (s *Sim) createCheckout(r *http.Request, c *call) (int, any, *apiError) {
 	var p clover.CheckoutParams
-	if e := recDecode(r, &p); e != nil {
+	if e := decode(r, &p); e != nil {
 		return 0, nil, e
 	}
 	if len(p.ShoppingCart.LineItems) == 0 {

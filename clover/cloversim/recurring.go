@@ -40,11 +40,6 @@ func recBad(format string, args ...any) *apiError {
 	return errf(http.StatusBadRequest, "invalid_request_error", "invalid_request", format, args...)
 }
 
-// recDecode reads a recurring or checkout body like the ecommerce surfaces
-// do: unknown fields pass (Clover's bodies carry many we do not model),
-// wrong types do not.
-func recDecode(r *http.Request, v any) *apiError { return decode(r, v) }
-
 // recTaxRatesLocked checks that every tax rate exists for m.
 func recTaxRatesLocked(m *merchant, ids []string) *apiError {
 	for _, id := range ids {
@@ -71,7 +66,7 @@ func recCheckAmount(field string, v int64, min int64) *apiError {
 
 func (s *Sim) createPlan(r *http.Request, c *call) (int, any, *apiError) {
 	var p clover.PlanParams
-	if e := recDecode(r, &p); e != nil {
+	if e := decode(r, &p); e != nil {
 		return 0, nil, e
 	}
 	if e := recCheckName(p.Name); e != nil {
@@ -158,7 +153,7 @@ func (s *Sim) listPlans(r *http.Request, c *call) (int, any, *apiError) {
 // an active subscription cannot be deactivated.
 func (s *Sim) updatePlan(r *http.Request, c *call) (int, any, *apiError) {
 	var p clover.PlanParams
-	if e := recDecode(r, &p); e != nil {
+	if e := decode(r, &p); e != nil {
 		return 0, nil, e
 	}
 	s.mu.Lock()

@@ -74,7 +74,7 @@ func (s *Sim) subTaxLocked(sub *recSub) int64 {
 
 func (s *Sim) createSubscription(r *http.Request, c *call) (int, any, *apiError) {
 	var p clover.SubscriptionParams
-	if e := recDecode(r, &p); e != nil {
+	if e := decode(r, &p); e != nil {
 		return 0, nil, e
 	}
 	if p.CollectionMethod != "CHARGE_AUTOMATICALLY" {
@@ -198,7 +198,7 @@ func (s *Sim) listSubscriptions(_ *http.Request, c *call) (int, any, *apiError) 
 // at the next interval after now (missed runs are not billed).
 func (s *Sim) updateSubscription(r *http.Request, c *call) (int, any, *apiError) {
 	var p clover.SubscriptionParams
-	if e := recDecode(r, &p); e != nil {
+	if e := decode(r, &p); e != nil {
 		return 0, nil, e
 	}
 	if p.CustomerID != "" || p.CollectionMethod != "" || p.TipAmount != 0 {
