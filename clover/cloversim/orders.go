@@ -120,8 +120,8 @@ func matchTaxRates(m *merchant, in []clover.TaxRate) ([]clover.TaxRate, *apiErro
 	return out, nil
 }
 
-// itemTax is the tax on qty units of an item: for each rate, amount×rate
-// with rate 10,000,000 = 100%, rounded half up.
+// itemTax is the tax on qty units of an item: taxOn the line's amount for
+// each of its rates.
 func itemTax(m *merchant, it clover.OrderItem, qty int64) int64 {
 	var tax int64
 	for _, tr := range it.TaxRates {
@@ -129,10 +129,14 @@ func itemTax(m *merchant, it clover.OrderItem, qty int64) int64 {
 		if v, ok := m.TaxRates[tr.TaxRateUUID]; ok {
 			rate = v.Rate
 		}
-		tax += (it.Amount*qty*rate + 5_000_000) / 10_000_000
+		tax += taxOn(it.Amount*qty, rate)
 	}
 	return tax
 }
+
+// taxOn is amount×rate with rate 10,000,000 = 100%, rounded half up: the
+// rule for order items and subscription runs alike.
+func taxOn(amount, rate int64) int64 { return (amount*rate + 5_000_000) / 10_000_000 }
 
 func copyOrder(o *clover.Order) *clover.Order {
 	cp := *o

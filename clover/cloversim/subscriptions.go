@@ -48,7 +48,7 @@ func (sub *recSub) nextRun(pl *clover.Plan) time.Time {
 	}
 }
 
-// viewLocked renders the subscription with its plan and totals.
+// subViewLocked renders the subscription with its plan and totals.
 func (s *Sim) subViewLocked(sub *recSub) clover.Subscription {
 	v := sub.Sub
 	v.TaxRateUUIDs = append([]string(nil), v.TaxRateUUIDs...)
@@ -60,13 +60,13 @@ func (s *Sim) subViewLocked(sub *recSub) clover.Subscription {
 	return v
 }
 
-// subTaxLocked is the tax on one run: the amount times each tax rate.
+// subTaxLocked is the tax on one run: taxOn the amount for each tax rate.
 func (s *Sim) subTaxLocked(sub *recSub) int64 {
 	m := s.merchants[sub.MerchantID]
 	var tax int64
 	for _, id := range sub.Sub.TaxRateUUIDs {
 		if tr, ok := m.TaxRates[id]; ok {
-			tax += (sub.Sub.Amount*tr.Rate + 5_000_000) / 10_000_000
+			tax += taxOn(sub.Sub.Amount, tr.Rate)
 		}
 	}
 	return tax
