@@ -30,12 +30,21 @@ func TestMaxBudgetWait(t *testing.T) {
 	c := clover.New(clover.Config{
 		URLs: clover.URLs{Ecommerce: srv.URL}, Governor: blockingGovernor{}, MaxBudgetWait: 20 * time.Millisecond,
 	})
+	// The override runs on a client with no default bound, so only the
+	// per-call MaxBudgetWait can refuse it (ignored, the call would wait out
+	// its context and fail with a deadline instead).
+	unbounded := clover.New(clover.Config{URLs: clover.URLs{Ecommerce: srv.URL}, Governor: blockingGovernor{}})
 	a := clover.Auth{MerchantID: "M", AccessToken: "t"}
-	for name, o := range map[string]*clover.RequestOptions{
-		"client default":    nil,
-		"per-call override": {MaxBudgetWait: 10 * time.Millisecond},
+	for name, tc := range map[string]struct {
+		c *clover.Client
+		o *clover.RequestOptions
+	}{
+		"client default":    {c, nil},
+		"per-call override": {unbounded, &clover.RequestOptions{MaxBudgetWait: 10 * time.Millisecond}},
 	} {
-		_, err := c.CreateCharge(context.Background(), a, clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_x"}, o)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := tc.c.CreateCharge(ctx, a, clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_x"}, tc.o)
+		cancel()
 		var ce *clover.Error
 		if !errors.As(err, &ce) || ce.Status != 429 || ce.Code != "budget_exhausted" || clover.IsUnknownOutcome(err) {
 			t.Fatalf("%s: err = %v, want a definite 429 budget_exhausted", name, err)
