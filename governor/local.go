@@ -240,14 +240,13 @@ func (l *Local) token(key clover.BudgetKey) *tokenState {
 	as, ok := l.apps[key.App]
 	if !ok {
 		as = &appState{
-			name: key.App,
 			rate: newWindow(l.budget.AppRPS),
 			conc: l.budget.AppConcurrent,
 		}
 		l.apps[key.App] = as
 	}
 	rps, conc := l.tokenLimits(key.Token)
-	ts := &tokenState{key: k, app: as, rate: newWindow(rps), conc: conc}
+	ts := &tokenState{app: as, rate: newWindow(rps), conc: conc}
 	as.tokens++
 	l.tokens[k] = ts
 	return ts

@@ -14,7 +14,6 @@ type tokenKey struct {
 
 // appState is one app's shared budget and the tokens queueing for it.
 type appState struct {
-	name     string
 	rate     window
 	conc     int
 	inflight int
@@ -34,7 +33,6 @@ type appState struct {
 
 // tokenState is one token's budget and its FIFO queue of waiters.
 type tokenState struct {
-	key        tokenKey
 	app        *appState
 	rate       window
 	conc       int
