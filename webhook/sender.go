@@ -24,7 +24,7 @@ type Sender struct {
 // private addresses (sandbox mode only).
 func NewSender(allowPrivate bool) *Sender {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = dialContext(allowPrivate)
+	tr.DialContext = Dialer(allowPrivate).DialContext
 	tr.Proxy = nil
 	tr.MaxIdleConnsPerHost = 16
 	return &Sender{

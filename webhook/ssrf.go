@@ -127,8 +127,3 @@ func Dialer(allowPrivate bool) *net.Dialer {
 	}
 	return d
 }
-
-// dialContext is the DialContext of Dialer.
-func dialContext(allowPrivate bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return Dialer(allowPrivate).DialContext
-}
