@@ -51,11 +51,6 @@ func (s *Server) RevokeLinks(ctx context.Context, c billing.Caller, invoiceID st
 // invoice's customer (or to, when given); it returns the link's URL and
 // expiry and the recipient.
 func (s *Server) SendLink(ctx context.Context, c billing.Caller, invoiceID, to, locale string) (string, time.Time, string, error) {
-	u, exp, to, err := s.sendLink(ctx, c, invoiceID, to, locale)
-	return u, exp, to, err
-}
-
-func (s *Server) sendLink(ctx context.Context, c billing.Caller, invoiceID, to, locale string) (string, time.Time, string, error) {
 	fail := func(err error) (string, time.Time, string, error) { return "", time.Time{}, "", err }
 	if s.Mail == nil {
 		return fail(errNoMail)
@@ -74,9 +69,7 @@ func (s *Server) sendLink(ctx context.Context, c billing.Caller, invoiceID, to, 
 		}
 		to = cu.Email
 	}
-	if matchLocale(locale) != "" {
-		locale = matchLocale(locale)
-	} else {
+	if locale = matchLocale(locale); locale == "" {
 		locale = "en-US"
 	}
 	mer, err := s.Store.GetMerchant(ctx, c.MerchantID)
