@@ -15,22 +15,21 @@ type V1Recurring struct {
 // Routes registers the card, autopay, plan, subscription and billing
 // settings endpoints.
 func (v *V1Recurring) Routes(rt *Router) {
-	h := func(f http.HandlerFunc) http.Handler { return f }
-	rt.Handle("GET /v1/customers/{id}/cards", h(v.listCards))
-	rt.Handle("POST /v1/customers/{id}/cards", h(v.saveCard))
-	rt.Handle("DELETE /v1/customers/{id}/cards/{card}", h(v.removeCard))
-	rt.Handle("GET /v1/customers/{id}/autopay", h(v.getAutopay))
-	rt.Handle("POST /v1/customers/{id}/autopay", h(v.setAutopay))
-	rt.Handle("POST /v1/plans", h(v.createPlan))
-	rt.Handle("GET /v1/plans", h(v.listPlans))
-	rt.Handle("GET /v1/plans/{id}", h(v.getPlan))
-	rt.Handle("POST /v1/subscriptions", h(v.createSubscription))
-	rt.Handle("GET /v1/subscriptions", h(v.listSubscriptions))
-	rt.Handle("GET /v1/subscriptions/{id}", h(v.getSubscription))
-	rt.Handle("POST /v1/subscriptions/{id}", h(v.updateSubscription))
-	rt.Handle("POST /v1/subscriptions/{id}/cancel", h(v.cancelSubscription))
-	rt.Handle("GET /v1/billing-settings", h(v.getSettings))
-	rt.Handle("POST /v1/billing-settings", h(v.setSettings))
+	rt.HandleFunc("GET /v1/customers/{id}/cards", v.listCards)
+	rt.HandleFunc("POST /v1/customers/{id}/cards", v.saveCard)
+	rt.HandleFunc("DELETE /v1/customers/{id}/cards/{card}", v.removeCard)
+	rt.HandleFunc("GET /v1/customers/{id}/autopay", v.getAutopay)
+	rt.HandleFunc("POST /v1/customers/{id}/autopay", v.setAutopay)
+	rt.HandleFunc("POST /v1/plans", v.createPlan)
+	rt.HandleFunc("GET /v1/plans", v.listPlans)
+	rt.HandleFunc("GET /v1/plans/{id}", v.getPlan)
+	rt.HandleFunc("POST /v1/subscriptions", v.createSubscription)
+	rt.HandleFunc("GET /v1/subscriptions", v.listSubscriptions)
+	rt.HandleFunc("GET /v1/subscriptions/{id}", v.getSubscription)
+	rt.HandleFunc("POST /v1/subscriptions/{id}", v.updateSubscription)
+	rt.HandleFunc("POST /v1/subscriptions/{id}/cancel", v.cancelSubscription)
+	rt.HandleFunc("GET /v1/billing-settings", v.getSettings)
+	rt.HandleFunc("POST /v1/billing-settings", v.setSettings)
 }
 
 // answer writes v with status, or the error.
