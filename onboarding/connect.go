@@ -1,6 +1,7 @@
 package onboarding
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -199,9 +200,8 @@ func (s *Service) connect(ctx context.Context, it *paybridge.Integration, existi
 			m = &c
 		}
 		m.Name, m.PAKMSKey = cm.Name, pk.APIAccessKey
-		m.Currency = strings.ToLower(cmp(cm.Currency, cm.DefaultCurrency, m.Currency, "usd"))
-		creds := paybridge.Credentials{AccessToken: tok.AccessToken, AccessExpires: unix(tok.AccessTokenExpiration),
-			RefreshToken: tok.RefreshToken, RefreshExpires: unix(tok.RefreshTokenExpiration)}
+		m.Currency = strings.ToLower(cmp.Or(cm.Currency, cm.DefaultCurrency, m.Currency, "usd"))
+		creds := credentialsOf(tok)
 		sealed, err := billing.SealCredentials(s.Sealer, m.ID, creds)
 		if err != nil {
 			return nil, "", err
@@ -253,19 +253,15 @@ func returnURL(registered, code, crmState string) (string, error) {
 	return u.String(), nil
 }
 
+// credentialsOf is the pair Clover issued, as paybridge stores it.
+func credentialsOf(tok *clover.OAuthToken) paybridge.Credentials {
+	return paybridge.Credentials{AccessToken: tok.AccessToken, AccessExpires: unix(tok.AccessTokenExpiration),
+		RefreshToken: tok.RefreshToken, RefreshExpires: unix(tok.RefreshTokenExpiration)}
+}
+
 func unix(sec int64) time.Time {
 	if sec <= 0 {
 		return time.Time{}
 	}
 	return time.Unix(sec, 0).UTC()
-}
-
-// cmp returns the first non-empty string.
-func cmp(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -99,8 +99,7 @@ func (s *Service) refreshOne(ctx context.Context, merchantID string) error {
 	default:
 		return s.failRefresh(ctx, merchantID, fp, "Clover refused the token refresh: "+errString(err), err)
 	}
-	next := paybridge.Credentials{AccessToken: tok.AccessToken, AccessExpires: unix(tok.AccessTokenExpiration),
-		RefreshToken: tok.RefreshToken, RefreshExpires: unix(tok.RefreshTokenExpiration)}
+	next := credentialsOf(tok)
 	if next.RefreshToken == "" { // Clover kept the old one (not rotating)
 		next.RefreshToken, next.RefreshExpires = creds.RefreshToken, creds.RefreshExpires
 	}
