@@ -66,7 +66,7 @@ func (l *latencies) p(q float64) time.Duration {
 // webhooks/s and p99 latency.
 func BenchmarkCloverWebhookAccept(b *testing.B) {
 	db := benchDB(b)
-	bb := setupB(b, db)
+	bb := setup(b, db)
 	rt := httpapi.NewRouter(nil, nil)
 	rt.Logger = quiet
 	(&httpapi.CloverWebhooks{AuthCode: func() string { return "code" }, Accept: bb.r.AcceptClover, Logger: quiet,
@@ -116,14 +116,14 @@ func BenchmarkCloverWebhookAccept(b *testing.B) {
 // answers 204 at once. Reports deliveries/s end to end.
 func BenchmarkDeliveries(b *testing.B) {
 	db := benchDB(b)
-	bb := setupB(b, db)
+	bb := setup(b, db)
 	var got atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.Add(1)
 		w.WriteHeader(204)
 	}))
 	defer srv.Close()
-	bb.endpointB(b, srv.URL)
+	bb.endpoint(b, srv.URL)
 	ctx := context.Background()
 	b.ResetTimer()
 	start := time.Now()
@@ -145,7 +145,7 @@ func BenchmarkDeliveries(b *testing.B) {
 // BenchmarkCloverAcceptDirect is BenchmarkCloverWebhookAccept without
 // HTTP: the durable part alone (dedupe rows and sync jobs, group commit).
 func BenchmarkCloverAcceptDirect(b *testing.B) {
-	bb := setupB(b, benchDB(b))
+	bb := setup(b, benchDB(b))
 	var seq atomic.Int64
 	var lat latencies
 	b.SetParallelism(benchClients / max(1, runtime.GOMAXPROCS(0)))

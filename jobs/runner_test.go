@@ -87,11 +87,7 @@ type bundle struct {
 	m      *paybridge.Merchant
 }
 
-func setup(t *testing.T, db *store.DB, periodics ...jobs.Periodic) *bundle {
-	return setupB(t, db, periodics...)
-}
-
-func setupB(t testing.TB, db *store.DB, periodics ...jobs.Periodic) *bundle {
+func setup(t testing.TB, db *store.DB, periodics ...jobs.Periodic) *bundle {
 	t.Helper()
 	key := make([]byte, 32)
 	sealer, err := seal.New("k1", map[string][]byte{"k1": key})
@@ -120,9 +116,7 @@ func setupB(t testing.TB, db *store.DB, periodics ...jobs.Periodic) *bundle {
 	return &bundle{db: db, r: r, sealer: sealer, m: m}
 }
 
-func (b *bundle) endpoint(t *testing.T, u string) (string, string) { return b.endpointB(t, u) }
-
-func (b *bundle) endpointB(t testing.TB, u string) (string, string) {
+func (b *bundle) endpoint(t testing.TB, u string) (string, string) {
 	t.Helper()
 	secret := webhook.NewSecret()
 	e := &paybridge.WebhookEndpoint{ID: paybridge.NewID(paybridge.PrefixEndpoint), MerchantID: b.m.ID, URL: u,
