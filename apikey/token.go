@@ -1,7 +1,6 @@
 package apikey
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
@@ -94,8 +93,12 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 	return &c, nil
 }
 
+// hasKey reports whether kid is still in the ring (the cached path's check:
+// a map lookup, without deriving the public key as PublicKey does).
 func (kr *Keyring) hasKey(kid string) bool {
-	_, ok := kr.PublicKey(kid)
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	_, ok := kr.keys[kid]
 	return ok
 }
 
@@ -117,5 +120,5 @@ func (kr *Keyring) keyFunc(t *jwt.Token) (any, error) {
 	if !ok {
 		return nil, errors.New("unknown kid")
 	}
-	return ed25519.PublicKey(pub), nil
+	return pub, nil
 }
