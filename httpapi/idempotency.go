@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -94,15 +95,9 @@ func checkIdempotencyKey(vals []string) error {
 			Message: "Send exactly one Idempotency-Key header."}
 	}
 	k := vals[0]
-	if k == "" || len(k) > MaxIdempotencyKeyLen {
+	if k == "" || len(k) > MaxIdempotencyKeyLen || strings.ContainsFunc(k, func(c rune) bool { return c < 0x20 || c > 0x7e }) {
 		return &paybridge.Error{Kind: paybridge.EINVALID, Code: "invalid_idempotency_key", Param: "Idempotency-Key",
 			Message: fmt.Sprintf("Idempotency-Key must be 1 to %d printable ASCII characters.", MaxIdempotencyKeyLen)}
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 0x20 || k[i] > 0x7e {
-			return &paybridge.Error{Kind: paybridge.EINVALID, Code: "invalid_idempotency_key", Param: "Idempotency-Key",
-				Message: fmt.Sprintf("Idempotency-Key must be 1 to %d printable ASCII characters.", MaxIdempotencyKeyLen)}
-		}
 	}
 	if ContainsCardNumber(k) {
 		return rawCardError("Idempotency-Key")
