@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -74,6 +75,18 @@ type CloverConfig struct {
 
 // String keeps the app secret and master key out of logs.
 func (c Config) String() string { return fmt.Sprintf("Config{Addr:%s DataDir:%s}", c.Addr, c.DataDir) }
+
+// resolvePaths fills what defaults to a place in the data directory: the
+// SQLite database and the API-key ring. Every command resolves them here,
+// so `serve`, `migrate`, `keys` and `integrations` mean the same files.
+func (c *Config) resolvePaths() {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "paybridge.db")
+	}
+	if c.KeyringPath == "" {
+		c.KeyringPath = filepath.Join(c.DataDir, "keys.json")
+	}
+}
 
 // Sandbox reports whether no Clover app is configured.
 func (c Config) Sandbox() bool { return c.Clover.AppID == "" }

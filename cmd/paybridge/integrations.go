@@ -37,7 +37,7 @@ func runIntegrations(ctx context.Context, args []string, stdout, stderr io.Write
 	if *id == "" {
 		return errors.New("--id is required")
 	}
-	keysConfig(&cfg)
+	cfg.resolvePaths()
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{Migrate: true})
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/paybridge/paybridge/apikey"
 	"github.com/paybridge/paybridge/store"
@@ -39,16 +38,6 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return errUsage
 }
 
-// keysConfig reads the configuration and resolves the data-dir defaults.
-func keysConfig(cfg *Config) {
-	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL = filepath.Join(cfg.DataDir, "paybridge.db")
-	}
-	if cfg.KeyringPath == "" {
-		cfg.KeyringPath = filepath.Join(cfg.DataDir, "keys.json")
-	}
-}
-
 // runKeysIssue is `paybridge keys issue --merchant mer_…`: an API key for a
 // connected merchant, signed with the active key of the keyring.
 func runKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,7 +55,7 @@ func runKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *merchant == "" {
 		return errors.New("--merchant is required")
 	}
-	keysConfig(&cfg)
+	cfg.resolvePaths()
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{})
 	if err != nil {
 		return err
@@ -110,7 +99,7 @@ func runKeyring(sub string, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	keysConfig(&cfg)
+	cfg.resolvePaths()
 	kr, err := apikey.LoadOrCreateKeyring(cfg.KeyringPath)
 	if err != nil {
 		return err

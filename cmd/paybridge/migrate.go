@@ -5,25 +5,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/paybridge/paybridge/store"
 )
-
-// defaultDatabaseURL is the sandbox's SQLite file, used when neither the
-// flag nor PAYBRIDGE_DATABASE_URL says otherwise.
-const defaultDatabaseURL = "./paybridge-data/paybridge.db"
 
 // runMigrate applies the embedded migrations of the configured database.
 // Several instances may run it at once on PostgreSQL: an advisory lock
 // makes one migrate while the others wait.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", "Apply the database migrations (SQLite or PostgreSQL) and exit.", stderr)
-	def := os.Getenv("PAYBRIDGE_DATABASE_URL")
-	if def == "" {
-		def = defaultDatabaseURL
+	cfg, err := loadConfig(environ())
+	if err != nil {
+		return err
 	}
-	dbURL := fs.String("database-url", def,
+	cfg.resolvePaths()
+	dbURL := fs.String("database-url", cfg.DatabaseURL,
 		"postgres://… URL or SQLite file path (env PAYBRIDGE_DATABASE_URL)")
 	if err := parse(fs, args); err != nil {
 		return err

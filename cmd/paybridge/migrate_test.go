@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,5 +44,20 @@ func TestMigrateFlags(t *testing.T) {
 		if strings.Contains(stderr.String(), "hunter2") {
 			t.Errorf("%v: password leaked: %q", tc.args, stderr.String())
 		}
+	}
+}
+
+// TestMigrateUsesTheDataDir: without --database-url, migrate works on the
+// same database serve uses, <PAYBRIDGE_DATA_DIR>/paybridge.db. (Not parallel:
+// it sets the environment.)
+func TestMigrateUsesTheDataDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PAYBRIDGE_DATA_DIR", dir)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"migrate"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "paybridge.db")); err != nil {
+		t.Fatalf("no database in the data dir: %v", err)
 	}
 }

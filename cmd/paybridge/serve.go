@@ -77,12 +77,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return err
 	}
-	if c.DatabaseURL == "" {
-		c.DatabaseURL = filepath.Join(c.DataDir, "paybridge.db")
-	}
-	if c.KeyringPath == "" {
-		c.KeyringPath = filepath.Join(c.DataDir, "keys.json")
-	}
+	c.resolvePaths()
 	if m.DB, err = store.Open(ctx, c.DatabaseURL, store.Options{Logger: m.Logger, Migrate: true}); err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
