@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -124,23 +125,14 @@ func (m *Meter) App(from, to time.Time) Count {
 func (m *Meter) LimitKinds() map[string]int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range m.kinds {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.kinds)
 }
 
 // Tokens lists the fingerprints seen.
 func (m *Meter) Tokens() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []string
-	for k := range m.tokens {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(m.tokens))
 }
 
 func (t *tally) count(from, to time.Time) Count {
