@@ -122,19 +122,6 @@ func (db *DB) GetCardIntent(ctx context.Context, merchantID, paymentID string) (
 
 // OpenCollections returns a customer's unfinished collections.
 func (db *DB) OpenCollections(ctx context.Context, merchantID, customerID string) ([]*paybridge.Collection, error) {
-	rows, err := db.w.QueryContext(ctx, `SELECT `+collCols+` FROM collections
-		WHERE merchant_id = $1 AND customer_id = $2 AND done = $3 ORDER BY created_at, invoice_id`, merchantID, customerID, false)
-	if err != nil {
-		return nil, db.internal("open collections", err)
-	}
-	defer rows.Close()
-	var out []*paybridge.Collection
-	for rows.Next() {
-		c, err := scanColl(rows)
-		if err != nil {
-			return nil, db.internal("scan collection", err)
-		}
-		out = append(out, c)
-	}
-	return out, db.mapErr("open collections", rows.Err())
+	return db.listColls(ctx, "open collections", `merchant_id = $1 AND customer_id = $2 AND done = $3
+		ORDER BY created_at, invoice_id`, merchantID, customerID, false)
 }

@@ -107,11 +107,16 @@ func (db *DB) UpdateCollection(ctx context.Context, c *paybridge.Collection, evs
 
 // DueCollections returns unfinished collections due at now, any merchant.
 func (db *DB) DueCollections(ctx context.Context, now time.Time, limit int) ([]*paybridge.Collection, error) {
-	rows, err := db.w.QueryContext(ctx, `SELECT `+collCols+` FROM collections
-		WHERE done = $1 AND next_attempt_at > 0 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3`,
-		false, micros(now), pageLimit(limit))
+	return db.listColls(ctx, "due collections", `done = $1 AND next_attempt_at > 0 AND next_attempt_at <= $2
+		ORDER BY next_attempt_at LIMIT $3`, false, micros(now), pageLimit(limit))
+}
+
+// listColls returns the collections matching where (its conditions and
+// order); op names the query in the log.
+func (db *DB) listColls(ctx context.Context, op, where string, args ...any) ([]*paybridge.Collection, error) {
+	rows, err := db.w.QueryContext(ctx, `SELECT `+collCols+` FROM collections WHERE `+where, args...)
 	if err != nil {
-		return nil, db.internal("due collections", err)
+		return nil, db.internal(op, err)
 	}
 	defer rows.Close()
 	var out []*paybridge.Collection
@@ -122,7 +127,7 @@ func (db *DB) DueCollections(ctx context.Context, now time.Time, limit int) ([]*
 		}
 		out = append(out, c)
 	}
-	return out, db.mapErr("due collections", rows.Err())
+	return out, db.mapErr(op, rows.Err())
 }
 
 // AutopayDue returns (merchant, invoice) of open invoices due by today
