@@ -148,26 +148,28 @@ func (db *DB) ApplyRefund(ctx context.Context, r *paybridge.Refund, from paybrid
 	var inv *paybridge.Invoice
 	var stored *paybridge.Refund
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		var paymentID, invoiceID string
-		var amount int64
-		err := tx.QueryRowContext(ctx, `UPDATE refunds SET status = $1, clover_refund_id = $2, failure_code = $3,
-			failure_message = $4, attempts = $5, next_attempt_at = $6, updated_at = $7
+		var err error
+		stored, err = scanRefund(tx.QueryRowContext(ctx, `UPDATE refunds SET status = $1, clover_refund_id = $2,
+			failure_code = $3, failure_message = $4, attempts = $5, next_attempt_at = $6, updated_at = $7
 			WHERE id = $8 AND merchant_id = $9 AND status = $10
-			RETURNING payment_id, invoice_id, amount`,
+			RETURNING `+refundCols,
 			r.Status, r.CloverRefundID, r.FailureCode, r.FailureMessage, r.Attempts, micros(trunc(r.NextAttemptAt)),
-			micros(now), r.ID, r.MerchantID, from).Scan(&paymentID, &invoiceID, &amount)
+			micros(now), r.ID, r.MerchantID, from))
 		if err == sql.ErrNoRows {
 			return db.staleOrMissing(ctx, tx, "refunds", "refund", r.MerchantID, r.ID)
 		} else if err != nil {
 			return wrapf(err, "update refund")
 		}
+		paymentID, invoiceID, amount := stored.PaymentID, stored.InvoiceID, stored.Amount
 		var d moneyDelta
+		var p *paybridge.Payment
 		switch r.Status {
 		case paybridge.RefundSucceeded:
-			_, err = tx.ExecContext(ctx, `UPDATE payments SET amount_reserved = amount_reserved - $1,
+			p, err = scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET amount_reserved = amount_reserved - $1,
 				amount_refunded = amount_refunded + $1,
 				status = CASE WHEN amount_refunded + $1 >= amount_captured THEN 'refunded' ELSE 'partially_refunded' END,
-				version = version + 1, updated_at = $2 WHERE id = $3`, amount, micros(now), paymentID)
+				version = version + 1, updated_at = $2 WHERE id = $3
+				RETURNING `+paymentCols, amount, micros(now), paymentID))
 			d = moneyDelta{refunded: amount, reserved: -amount}
 		case paybridge.RefundFailed:
 			_, err = tx.ExecContext(ctx, `UPDATE payments SET amount_reserved = amount_reserved - $1,
@@ -177,19 +179,12 @@ func (db *DB) ApplyRefund(ctx context.Context, r *paybridge.Refund, from paybrid
 		if err != nil {
 			return wrapf(err, "settle refund on payment")
 		}
-		if stored, err = scanRefund(tx.QueryRowContext(ctx, `SELECT `+refundCols+` FROM refunds WHERE id = $1`, r.ID)); err != nil {
-			return wrapf(err, "reread refund")
-		}
 		if from != r.Status {
 			if err := db.emitRefundLike(ctx, tx, "refund", r.MerchantID, r.ID, stored.Status, stored.UpdatedAt, stored, now); err != nil {
 				return err
 			}
 		}
-		if r.Status == paybridge.RefundSucceeded {
-			p, err := scanPayment(tx.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, paymentID))
-			if err != nil {
-				return wrapf(err, "reread payment")
-			}
+		if p != nil {
 			if err := db.emitPayment(ctx, tx, p, "", now); err != nil {
 				return err
 			}

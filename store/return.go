@@ -101,13 +101,10 @@ func (db *DB) CreateReturn(ctx context.Context, r *paybridge.Return) error {
 
 // invoiceExists is ENOTFOUND (param invoice_id) unless merchantID owns it.
 func (db *DB) invoiceExists(ctx context.Context, q querier, merchantID, invoiceID string) error {
-	var one int
-	err := q.QueryRowContext(ctx, `SELECT 1 FROM invoices WHERE id = $1 AND merchant_id = $2`,
-		invoiceID, merchantID).Scan(&one)
-	if err == sql.ErrNoRows {
-		return paybridge.Errorf(paybridge.ENOTFOUND, "invoice_id", "invoice not found")
+	if ok, err := owned(ctx, q, "invoices", merchantID, invoiceID); err != nil || ok {
+		return err
 	}
-	return err
+	return paybridge.Errorf(paybridge.ENOTFOUND, "invoice_id", "invoice not found")
 }
 
 // GetReturn returns merchantID's return id.
@@ -158,23 +155,19 @@ func (db *DB) ApplyReturn(ctx context.Context, r *paybridge.Return, from paybrid
 	var inv *paybridge.Invoice
 	var stored *paybridge.Return
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		var invoiceID, itemsJSON string
-		var amount int64
-		err := tx.QueryRowContext(ctx, `UPDATE returns SET status = $1, clover_return_id = $2, failure_code = $3,
-			failure_message = $4, attempts = $5, next_attempt_at = $6, updated_at = $7
+		var err error
+		stored, err = scanReturn(tx.QueryRowContext(ctx, `UPDATE returns SET status = $1, clover_return_id = $2,
+			failure_code = $3, failure_message = $4, attempts = $5, next_attempt_at = $6, updated_at = $7
 			WHERE id = $8 AND merchant_id = $9 AND status = $10
-			RETURNING invoice_id, items, amount`,
+			RETURNING `+returnCols,
 			r.Status, r.CloverReturnID, r.FailureCode, r.FailureMessage, r.Attempts, micros(trunc(r.NextAttemptAt)),
-			micros(now), r.ID, r.MerchantID, from).Scan(&invoiceID, &itemsJSON, &amount)
+			micros(now), r.ID, r.MerchantID, from))
 		if err == sql.ErrNoRows {
 			return db.staleOrMissing(ctx, tx, "returns", "return", r.MerchantID, r.ID)
 		} else if err != nil {
 			return wrapf(err, "update return")
 		}
-		var items []paybridge.ReturnItem
-		if err := json.Unmarshal([]byte(itemsJSON), &items); err != nil {
-			return wrapf(err, "decode return items")
-		}
+		invoiceID, amount := stored.InvoiceID, stored.Amount
 		var d moneyDelta
 		var stmt string
 		switch r.Status {
@@ -187,14 +180,11 @@ func (db *DB) ApplyReturn(ctx context.Context, r *paybridge.Return, from paybrid
 			d = moneyDelta{reserved: -amount}
 		}
 		if stmt != "" {
-			for _, it := range items {
+			for _, it := range stored.Items {
 				if _, err := tx.ExecContext(ctx, stmt, it.Quantity, it.LineItemID, invoiceID); err != nil {
 					return wrapf(err, "settle return line")
 				}
 			}
-		}
-		if stored, err = scanReturn(tx.QueryRowContext(ctx, `SELECT `+returnCols+` FROM returns WHERE id = $1`, r.ID)); err != nil {
-			return wrapf(err, "reread return")
 		}
 		if from != r.Status {
 			if err := db.emitRefundLike(ctx, tx, "return", r.MerchantID, r.ID, stored.Status, stored.UpdatedAt, stored, now); err != nil {
