@@ -91,13 +91,21 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 // customerExists is ENOTFOUND (param customer_id) unless merchantID owns
 // the customer.
 func (db *DB) customerExists(ctx context.Context, q querier, merchantID, customerID string) error {
-	var one int
-	err := q.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1 AND merchant_id = $2`,
-		customerID, merchantID).Scan(&one)
-	if err == sql.ErrNoRows {
-		return paybridge.Errorf(paybridge.ENOTFOUND, "customer_id", "customer not found")
+	if ok, err := owned(ctx, q, "customers", merchantID, customerID); err != nil || ok {
+		return err
 	}
-	return err
+	return paybridge.Errorf(paybridge.ENOTFOUND, "customer_id", "customer not found")
+}
+
+// owned reports whether merchantID has the row id in table (one of the
+// tables keyed by id with a merchant_id column).
+func owned(ctx context.Context, q querier, table, merchantID, id string) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = $1 AND merchant_id = $2`, id, merchantID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // GetInvoice returns merchantID's invoice id with its line items.
@@ -183,13 +191,12 @@ func (db *DB) UpdateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 // ENOTFOUND if the row is absent (or another merchant's), else ECONFLICT
 // "stale_state".
 func (db *DB) staleOrMissing(ctx context.Context, q querier, table, what, merchantID, id string) error {
-	var one int
-	err := q.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = $1 AND merchant_id = $2`, id, merchantID).Scan(&one)
+	ok, err := owned(ctx, q, table, merchantID, id)
 	switch {
-	case err == sql.ErrNoRows:
-		return notFound(what)
 	case err != nil:
 		return err
+	case !ok:
+		return notFound(what)
 	}
 	return staleState(what)
 }

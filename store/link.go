@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -31,15 +30,12 @@ func (db *DB) CreatePaymentLink(ctx context.Context, l *paybridge.PaymentLink) e
 	l.CreatedAt = db.stamp(l.CreatedAt)
 	l.ExpiresAt = trunc(l.ExpiresAt)
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM invoices WHERE id = $1 AND merchant_id = $2`,
-			l.InvoiceID, l.MerchantID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("invoice")
-		} else if err != nil {
+		if ok, err := owned(ctx, tx, "invoices", l.MerchantID, l.InvoiceID); err != nil {
 			return err
+		} else if !ok {
+			return notFound("invoice")
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO payment_links (`+linkCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO payment_links (`+linkCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			l.ID, l.MerchantID, l.InvoiceID, l.TokenHash, micros(l.ExpiresAt), microsPtr(l.RevokedAt), micros(l.CreatedAt))
 		return err
 	})

@@ -64,12 +64,7 @@ func (db *DB) CreatePayment(ctx context.Context, p *paybridge.Payment) error {
 	p.Version = 1
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
 		if p.InvoiceID != "" {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM invoices WHERE id = $1 AND merchant_id = $2`,
-				p.InvoiceID, p.MerchantID).Scan(&one)
-			if err == sql.ErrNoRows {
-				return paybridge.Errorf(paybridge.ENOTFOUND, "invoice_id", "invoice not found")
-			} else if err != nil {
+			if err := db.invoiceExists(ctx, tx, p.MerchantID, p.InvoiceID); err != nil {
 				return err
 			}
 		}
