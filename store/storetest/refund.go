@@ -56,8 +56,13 @@ func testRefunds(t *testing.T, s paybridge.Store) {
 	if gotPay.Status != paybridge.PaymentPartiallyRefunded || gotPay.AmountRefunded != 1000 {
 		t.Fatalf("payment after partial refund: %s refunded %d", gotPay.Status, gotPay.AmountRefunded)
 	}
-	if r1.CloverRefundID != "RF1" || r1.Status != paybridge.RefundSucceeded {
+	if r1.CloverRefundID != "RF1" || r1.Status != paybridge.RefundSucceeded || !r1.UpdatedAt.Equal(t0) {
 		t.Errorf("refund after apply: %+v", r1)
+	}
+	if got, err := s.GetRefund(ctx, m.ID, r1.ID); err != nil {
+		t.Fatal(err)
+	} else if diff := cmp.Diff(got, r1); diff != "" {
+		t.Errorf("refund after apply is not the stored row (-stored +r):\n%s", diff)
 	}
 	// Applying it again is stale.
 	again := *r1

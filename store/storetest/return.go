@@ -59,8 +59,13 @@ func testReturns(t *testing.T, s paybridge.Store) {
 		t.Fatalf("invoice after return: returned %d refunded %d qty returned %d status %s", gotInv.AmountReturned,
 			gotInv.AmountRefunded, gotInv.LineItems[0].QuantityReturned, gotInv.Status)
 	}
-	if r.CloverReturnID != "RET1" || r.Status != paybridge.RefundSucceeded {
+	if r.CloverReturnID != "RET1" || r.Status != paybridge.RefundSucceeded || !r.UpdatedAt.Equal(t0) {
 		t.Errorf("return after apply: %+v", r)
+	}
+	if got, err := s.GetReturn(ctx, m.ID, r.ID); err != nil {
+		t.Fatal(err)
+	} else if diff := cmp.Diff(got, r); diff != "" {
+		t.Errorf("return after apply is not the stored row (-stored +r):\n%s", diff)
 	}
 	stale := *r
 	_, err = s.ApplyReturn(ctx, &stale, paybridge.RefundPending, t0)
