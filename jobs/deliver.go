@@ -64,7 +64,9 @@ func (r *Runner) deliveries(ctx context.Context, ev *paybridge.Event, endpointID
 		if endpointID != "" && e.ID != endpointID {
 			continue
 		}
-		if !manual && (e.Disabled || !e.Wants(ev.Type)) {
+		// By hand, a disabled endpoint is retried (a person asked); an
+		// endpoint that never subscribed to this event type is not.
+		if (!manual && e.Disabled) || !e.Wants(ev.Type) {
 			continue
 		}
 		params = append(params, river.InsertManyParams{

@@ -185,7 +185,14 @@ func TestDeliveryOnBothEngines(t *testing.T) {
 		if calls.Load() != 3 {
 			t.Fatalf("%d attempts, want 3", calls.Load())
 		}
-		// Redeliver by hand.
+		// Redeliver by hand: to the endpoint that wants the event, not to
+		// one subscribed only to other types.
+		other := &paybridge.WebhookEndpoint{ID: paybridge.NewID(paybridge.PrefixEndpoint), MerchantID: b.m.ID,
+			URL: srv.URL, Events: []paybridge.EventType{"refund.succeeded"}}
+		sealed, err := b.sealer.Seal([]byte(webhook.NewSecret()), webhook.SecretAAD(other.ID))
+		other.SealedSecret = sealed
+		ok(err)
+		ok(b.db.CreateWebhookEndpoint(ctx, other))
 		evs, _, err := b.db.ListEvents(ctx, b.m.ID, paybridge.EventFilter{})
 		ok(err)
 		n, err := b.r.Redeliver(ctx, b.m.ID, evs[0].ID, "")
