@@ -95,7 +95,7 @@ func (v *V1Links) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var ttl time.Duration
 	if in.ExpiresIn != nil {
-		if *in.ExpiresIn <= 0 || *in.ExpiresIn > 90*24*3600 {
+		if *in.ExpiresIn < 60 || *in.ExpiresIn > 90*24*3600 { // also keeps the Duration below from overflowing
 			WriteError(w, r, paybridge.Errorf(paybridge.EINVALID, "expires_in", "expires_in must be between 60 and %d seconds", 90*24*3600).WithCode("invalid_expires_in"))
 			return
 		}
