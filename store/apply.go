@@ -104,19 +104,17 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 			refunded = p.AmountRefunded
 		}
 		c := cardArgs(p.Card)
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, amount = $2, tip_amount = $3,
+		stored, err = scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET status = $1, amount = $2, tip_amount = $3,
 			amount_captured = $4, amount_refunded = $5, card_brand = $6, card_last4 = $7, card_exp_month = $8,
 			card_exp_year = $9, source = $10, clover_charge_id = $11, failure_code = $12, failure_message = $13,
 			attempts = $14, next_attempt_at = $15, route = $16, updated_at = $17
-			WHERE id = $18`,
+			WHERE id = $18
+			RETURNING `+paymentCols,
 			p.Status, p.Amount, p.TipAmount, p.AmountCaptured, refunded, c[0], c[1], c[2], c[3], p.Source,
 			p.CloverChargeID, p.FailureCode, p.FailureMessage, p.Attempts, micros(trunc(p.NextAttemptAt)),
-			p.Route, micros(now), p.ID); err != nil {
-			return wrapf(err, "update payment")
-		}
-		stored, err = scanPayment(tx.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, p.ID))
+			p.Route, micros(now), p.ID))
 		if err != nil {
-			return wrapf(err, "reread payment")
+			return wrapf(err, "update payment")
 		}
 		if err := db.emitPayment(ctx, tx, stored, from, now); err != nil {
 			return err
