@@ -115,7 +115,7 @@ func (db *DB) RemoveCard(ctx context.Context, merchantID, id string, now time.Ti
 
 // SetPaymentSource changes the source of a payment that is still pending.
 func (db *DB) SetPaymentSource(ctx context.Context, merchantID, paymentID, source string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE payments SET source = $1 WHERE id = $2 AND merchant_id = $3 AND status = 'pending'`,
+	res, err := db.exec(ctx, `UPDATE payments SET source = $1 WHERE id = $2 AND merchant_id = $3 AND status = 'pending'`,
 		source, paymentID, merchantID)
 	return db.oneRow("pending payment", res, err)
 }

@@ -47,7 +47,7 @@ func (db *DB) CardLinkByToken(ctx context.Context, tokenHash string) (*paybridge
 
 // ClaimCardLink marks an unused link used, atomically.
 func (db *DB) ClaimCardLink(ctx context.Context, merchantID, id string, now time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE card_links SET used_at = $1 WHERE id = $2 AND merchant_id = $3 AND used_at = 0`,
+	res, err := db.exec(ctx, `UPDATE card_links SET used_at = $1 WHERE id = $2 AND merchant_id = $3 AND used_at = 0`,
 		micros(db.stamp(now)), id, merchantID)
 	if err != nil {
 		return db.mapErr("claim card link", err)
@@ -71,14 +71,14 @@ func (db *DB) cardLink(ctx context.Context, merchantID, id string) (*paybridge.C
 
 // ReleaseCardLink makes a claimed link usable again (no card was saved).
 func (db *DB) ReleaseCardLink(ctx context.Context, merchantID, id string) error {
-	_, err := db.w.ExecContext(ctx, `UPDATE card_links SET used_at = 0 WHERE id = $1 AND merchant_id = $2 AND card_id = ''`,
+	_, err := db.exec(ctx, `UPDATE card_links SET used_at = 0 WHERE id = $1 AND merchant_id = $2 AND card_id = ''`,
 		id, merchantID)
 	return db.mapErr("release card link", err)
 }
 
 // FinishCardLink records the card a claimed link saved.
 func (db *DB) FinishCardLink(ctx context.Context, merchantID, id, cardID string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE card_links SET card_id = $1 WHERE id = $2 AND merchant_id = $3 AND used_at <> 0`,
+	res, err := db.exec(ctx, `UPDATE card_links SET card_id = $1 WHERE id = $2 AND merchant_id = $3 AND used_at <> 0`,
 		cardID, id, merchantID)
 	if err != nil {
 		return db.mapErr("finish card link", err)
@@ -94,7 +94,7 @@ func (db *DB) FinishCardLink(ctx context.Context, merchantID, id, cardID string)
 // SaveCardIntent records a card-saving payment's consent, once.
 func (db *DB) SaveCardIntent(ctx context.Context, in *paybridge.CardIntent) error {
 	in.Consent.RecordedAt = db.stamp(in.Consent.RecordedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO card_intents (payment_id, merchant_id, customer_id, clover_card_id,
+	_, err := db.exec(ctx, `INSERT INTO card_intents (payment_id, merchant_id, customer_id, clover_card_id,
 		consent_actor, consent_text, consent_ip, consent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (payment_id) DO NOTHING`,
 		in.PaymentID, in.MerchantID, in.CustomerID, in.CloverCardID, in.Consent.Actor, in.Consent.Text, in.Consent.ClientIP,

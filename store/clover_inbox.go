@@ -60,7 +60,7 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 
 // SetSetting stores a named operator setting.
 func (db *DB) SetSetting(ctx context.Context, name, value string) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
+	_, err := db.exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		name, value, micros(db.now()))
 	return db.mapErr("set setting", err)

@@ -30,7 +30,7 @@ func (db *DB) CreateCustomer(ctx context.Context, c *paybridge.Customer) error {
 	}
 	c.CreatedAt = db.stamp(c.CreatedAt)
 	c.UpdatedAt = c.CreatedAt
-	_, err := db.w.ExecContext(ctx, `INSERT INTO customers (`+customerCols+`, email_lower)
+	_, err := db.exec(ctx, `INSERT INTO customers (`+customerCols+`, email_lower)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID, c.MerchantID, c.Email, c.Name, c.Phone, encodeMeta(c.Metadata), c.CloverCustomerID,
 		micros(c.CreatedAt), micros(c.UpdatedAt), strings.ToLower(c.Email))
@@ -50,7 +50,7 @@ func (db *DB) GetCustomer(ctx context.Context, merchantID, id string) (*paybridg
 // UpdateCustomer writes c's email, name, phone, metadata and Clover id.
 func (db *DB) UpdateCustomer(ctx context.Context, c *paybridge.Customer) error {
 	c.UpdatedAt = db.now()
-	res, err := db.w.ExecContext(ctx, `UPDATE customers SET email = $1, email_lower = $2, name = $3,
+	res, err := db.exec(ctx, `UPDATE customers SET email = $1, email_lower = $2, name = $3,
 		phone = $4, metadata = $5, clover_customer_id = $6, updated_at = $7
 		WHERE id = $8 AND merchant_id = $9`,
 		c.Email, strings.ToLower(c.Email), c.Name, c.Phone, encodeMeta(c.Metadata), c.CloverCustomerID,

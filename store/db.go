@@ -49,6 +49,7 @@ type DB struct {
 	w      *sql.DB   // every write and transaction; one connection on SQLite
 	r      *readPool // plain reads; a query_only pool on SQLite, w on PostgreSQL
 	pool   *pgxpool.Pool
+	group  *committer // SQLite's group commit (groupcommit.go); nil on PostgreSQL
 }
 
 var _ paybridge.Store = (*DB)(nil)
@@ -106,6 +107,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close releases every connection.
 func (db *DB) Close() error {
 	var errs []error
+	if db.group != nil {
+		db.group.close()
+	}
 	if db.r != nil && db.r.DB != db.w {
 		errs = append(errs, db.r.Close())
 	}

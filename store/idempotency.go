@@ -16,7 +16,11 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 	rec.CreatedAt = db.stamp(rec.CreatedAt)
 	rec.Completed, rec.Status, rec.Body = false, 0, nil
 	var stored *paybridge.IdempotencyRecord
-	err := db.WithTx(ctx, func(tx *sql.Tx) error {
+	// Nothing outside the database depends on the key alone being on disk:
+	// the request's first durable write makes it durable too, and if a
+	// power loss takes it before that, nothing of the request happened.
+	err := db.withLazyTx(ctx, func(t Tx) error {
+		tx := t.SQL
 		// A conflicting key released between our INSERT and SELECT is
 		// gone; then the INSERT is simply tried again.
 		for range 3 {
@@ -58,7 +62,7 @@ func (db *DB) CompleteIdempotent(ctx context.Context, merchantID, key string, st
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE idempotency_keys SET completed = $1, status = $2, body = $3
+	res, err := db.exec(ctx, `UPDATE idempotency_keys SET completed = $1, status = $2, body = $3
 		WHERE merchant_id = $4 AND key = $5 AND completed = $6`, true, status, body, merchantID, key, false)
 	return db.inFlightOnly(ctx, res, err, merchantID, key)
 }
@@ -66,7 +70,7 @@ func (db *DB) CompleteIdempotent(ctx context.Context, merchantID, key string, st
 // ReleaseIdempotent forgets an in-flight key so the client may retry. An
 // absent key is ENOTFOUND; a completed one is ECONFLICT and stays.
 func (db *DB) ReleaseIdempotent(ctx context.Context, merchantID, key string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM idempotency_keys
+	res, err := db.exec(ctx, `DELETE FROM idempotency_keys
 		WHERE merchant_id = $1 AND key = $2 AND completed = $3`, merchantID, key, false)
 	return db.inFlightOnly(ctx, res, err, merchantID, key)
 }
@@ -95,7 +99,7 @@ func (db *DB) inFlightOnly(ctx context.Context, res sql.Result, err error, merch
 
 // PurgeIdempotent deletes keys created before t and returns how many.
 func (db *DB) PurgeIdempotent(ctx context.Context, before time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before.UnixMicro())
+	res, err := db.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before.UnixMicro())
 	if err != nil {
 		return 0, db.mapErr("purge idempotency keys", err)
 	}

@@ -49,7 +49,7 @@ func (db *DB) PaymentLinkByToken(ctx context.Context, tokenHash string) (*paybri
 
 // RevokePaymentLinks revokes the invoice's unrevoked links.
 func (db *DB) RevokePaymentLinks(ctx context.Context, merchantID, invoiceID string, now time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `UPDATE payment_links SET revoked_at = $1
+	res, err := db.exec(ctx, `UPDATE payment_links SET revoked_at = $1
 		WHERE merchant_id = $2 AND invoice_id = $3 AND revoked_at = 0`, micros(db.stamp(now)), merchantID, invoiceID)
 	if err != nil {
 		return 0, db.mapErr("revoke payment links", err)
@@ -102,7 +102,7 @@ func (db *DB) BeginLinkAttempt(ctx context.Context, a *paybridge.LinkAttempt) (*
 
 // CompleteLinkAttempt records an attempt's outcome once.
 func (db *DB) CompleteLinkAttempt(ctx context.Context, linkID, attemptKey, paymentID, errorCode string, now time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE link_attempts SET payment_id = $1, error_code = $2, updated_at = $3
+	res, err := db.exec(ctx, `UPDATE link_attempts SET payment_id = $1, error_code = $2, updated_at = $3
 		WHERE link_id = $4 AND attempt_key = $5 AND payment_id = '' AND error_code = ''`,
 		paymentID, errorCode, micros(db.stamp(now)), linkID, attemptKey)
 	if err != nil {

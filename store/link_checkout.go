@@ -11,7 +11,7 @@ import (
 // CreateCheckoutSession records a hosted checkout session.
 func (db *DB) CreateCheckoutSession(ctx context.Context, s *paybridge.CheckoutSession) error {
 	s.CreatedAt = db.stamp(s.CreatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO checkout_sessions (id, merchant_id, invoice_id, link_id, amount, lang, created_at)
+	_, err := db.exec(ctx, `INSERT INTO checkout_sessions (id, merchant_id, invoice_id, link_id, amount, lang, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.ID, s.MerchantID, s.InvoiceID, s.LinkID, s.Amount, s.Lang, micros(s.CreatedAt))
 	if isForeignKey(err) {
 		return notFound("invoice")
@@ -66,7 +66,7 @@ func (db *DB) SetWebSettings(ctx context.Context, s *paybridge.WebSettings) erro
 			paybridge.CheckoutIframe, paybridge.CheckoutHosted).WithCode("invalid_checkout_mode")
 	}
 	s.UpdatedAt = db.stamp(s.UpdatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO web_settings (merchant_id, checkout_mode, sealed_hco_secret, updated_at)
+	_, err := db.exec(ctx, `INSERT INTO web_settings (merchant_id, checkout_mode, sealed_hco_secret, updated_at)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (merchant_id) DO UPDATE
 		SET checkout_mode = excluded.checkout_mode, sealed_hco_secret = excluded.sealed_hco_secret, updated_at = excluded.updated_at`,
 		s.MerchantID, s.CheckoutMode, s.SealedHCOSecret, micros(s.UpdatedAt))

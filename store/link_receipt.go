@@ -10,7 +10,7 @@ import (
 // ClaimReceipt inserts the payment's receipt row; only the first caller
 // inserts, so only it mails.
 func (db *DB) ClaimReceipt(ctx context.Context, merchantID, paymentID string, now time.Time) (bool, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO payment_receipts (payment_id, merchant_id, claimed_at)
+	res, err := db.exec(ctx, `INSERT INTO payment_receipts (payment_id, merchant_id, claimed_at)
 		VALUES ($1, $2, $3) ON CONFLICT (payment_id) DO NOTHING`, paymentID, merchantID, micros(db.stamp(now)))
 	if err != nil {
 		return false, db.mapErr("claim receipt", err)
@@ -24,13 +24,13 @@ func (db *DB) ClaimReceipt(ctx context.Context, merchantID, paymentID string, no
 
 // ReleaseReceipt deletes an unsent claim.
 func (db *DB) ReleaseReceipt(ctx context.Context, paymentID string) error {
-	_, err := db.w.ExecContext(ctx, `DELETE FROM payment_receipts WHERE payment_id = $1 AND sent_at = 0`, paymentID)
+	_, err := db.exec(ctx, `DELETE FROM payment_receipts WHERE payment_id = $1 AND sent_at = 0`, paymentID)
 	return db.mapErr("release receipt", err)
 }
 
 // MarkReceiptSent stamps a claimed receipt as mailed.
 func (db *DB) MarkReceiptSent(ctx context.Context, paymentID string, now time.Time) error {
-	_, err := db.w.ExecContext(ctx, `UPDATE payment_receipts SET sent_at = $1 WHERE payment_id = $2`,
+	_, err := db.exec(ctx, `UPDATE payment_receipts SET sent_at = $1 WHERE payment_id = $2`,
 		micros(db.stamp(now)), paymentID)
 	return db.mapErr("mark receipt sent", err)
 }

@@ -33,7 +33,7 @@ func (db *DB) CreateMerchant(ctx context.Context, m *paybridge.Merchant, sealedC
 	}
 	m.CreatedAt = db.stamp(m.CreatedAt)
 	m.UpdatedAt = m.CreatedAt
-	_, err := db.w.ExecContext(ctx, `INSERT INTO merchants (`+merchantCols+`, sealed_creds)
+	_, err := db.exec(ctx, `INSERT INTO merchants (`+merchantCols+`, sealed_creds)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		m.ID, m.CloverMerchantID, m.Name, m.Currency, m.Status, m.PAKMSKey,
 		micros(m.CreatedAt), micros(m.UpdatedAt), sealedCreds)
@@ -65,7 +65,7 @@ func (db *DB) MerchantCredentials(ctx context.Context, merchantID string) ([]byt
 
 // SetMerchantCredentials replaces the sealed credentials.
 func (db *DB) SetMerchantCredentials(ctx context.Context, merchantID string, sealedCreds []byte) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE merchants SET sealed_creds = $1, updated_at = $2 WHERE id = $3`,
+	res, err := db.exec(ctx, `UPDATE merchants SET sealed_creds = $1, updated_at = $2 WHERE id = $3`,
 		sealedCreds, micros(db.now()), merchantID)
 	return db.oneRow("merchant", res, err)
 }

@@ -95,7 +95,7 @@ func (db *DB) UnlinkIntegration(ctx context.Context, id string, now time.Time) e
 // CreateConnectState stores one authorization attempt.
 func (db *DB) CreateConnectState(ctx context.Context, s *paybridge.ConnectState) error {
 	s.CreatedAt = db.stamp(s.CreatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO connect_states
+	_, err := db.exec(ctx, `INSERT INTO connect_states
 		(state_hash, integration_id, sealed_verifier, crm_state, expires_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		s.StateHash, s.IntegrationID, s.SealedVerifier, s.CRMState, micros(s.ExpiresAt), micros(s.CreatedAt))
@@ -220,7 +220,7 @@ func (db *DB) RedeemHandoff(ctx context.Context, integrationID, codeHash string,
 func (db *DB) PurgeOnboarding(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	for _, q := range []string{`DELETE FROM connect_states WHERE expires_at < $1`, `DELETE FROM handoffs WHERE expires_at < $1`} {
-		res, err := db.w.ExecContext(ctx, q, micros(before))
+		res, err := db.exec(ctx, q, micros(before))
 		if err != nil {
 			return total, db.mapErr("purge onboarding", err)
 		}

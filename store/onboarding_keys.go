@@ -31,7 +31,7 @@ func (db *DB) RecordAPIKey(ctx context.Context, k *paybridge.APIKeyRecord) error
 
 // RevokeAPIKey revokes one key by jti; revoking twice keeps the first time.
 func (db *DB) RevokeAPIKey(ctx context.Context, jti string, now time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE api_keys
+	res, err := db.exec(ctx, `UPDATE api_keys
 		SET revoked_at = CASE WHEN revoked_at = 0 THEN $1 ELSE revoked_at END WHERE jti = $2`,
 		micros(db.stamp(now)), jti)
 	return db.oneRow("api key", res, err)

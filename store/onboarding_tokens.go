@@ -61,7 +61,7 @@ func (db *DB) StaleTokenRefreshes(ctx context.Context, now time.Time, limit int)
 
 // BeginTokenRefresh records fp as in flight (see paybridge.OnboardingStore).
 func (db *DB) BeginTokenRefresh(ctx context.Context, merchantID, fp string, sealedCreds []byte, leaseUntil, now time.Time) (bool, error) {
-	res, err := db.w.ExecContext(ctx, `UPDATE token_upkeep SET inflight_fp = $1, inflight_since = $2, lease_until = $3,
+	res, err := db.exec(ctx, `UPDATE token_upkeep SET inflight_fp = $1, inflight_since = $2, lease_until = $3,
 		updated_at = $2
 		WHERE merchant_id = $4 AND inflight_fp = '' AND lease_until < $2
 		AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = $4 AND m.status = $5 AND m.sealed_creds = $6)`,
@@ -107,7 +107,7 @@ func (db *DB) FailTokenRefresh(ctx context.Context, merchantID, fp, reason strin
 }
 
 func (db *DB) endRefresh(ctx context.Context, merchantID, fp, reason string, now time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE token_upkeep SET lease_until = 0, inflight_fp = '', inflight_since = 0,
+	res, err := db.exec(ctx, `UPDATE token_upkeep SET lease_until = 0, inflight_fp = '', inflight_since = 0,
 		last_error = $1, updated_at = $2 WHERE merchant_id = $3 AND inflight_fp = $4`,
 		reason, micros(db.stamp(now)), merchantID, fp)
 	if err != nil {

@@ -10,11 +10,13 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// SQLite pragmas of every connection: WAL so readers never block the
-// writer, FULL sync so an acknowledged payment survives power loss (not
-// only a process crash), foreign keys on, and a busy timeout for the rare
-// case another process holds the write lock.
-const sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+// SQLite pragmas of every connection: foreign keys on, and a busy timeout
+// for the rare case another process holds the write lock. The writer adds
+// WAL, so readers never block it, and synchronous=NORMAL with the group
+// committer's own fdatasync of the WAL before any commit is acknowledged
+// (groupcommit.go), so an acknowledged payment survives power loss, not
+// only a process crash, as with synchronous=FULL.
+const sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 
 // openSQLite opens the writer (one connection, BEGIN IMMEDIATE so two
 // writers queue instead of deadlocking on a lock upgrade) and a query_only
@@ -31,7 +33,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	w, err := openCachedSQLite(dsn + sep + "_pragma=journal_mode(WAL)&" + sqliteCommon + "&_txlock=immediate")
+	w, err := openCachedSQLite(dsn + sep + "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&" + sqliteCommon + "&_txlock=immediate")
 	if err != nil {
 		return wrapf(err, "open sqlite writer")
 	}
@@ -45,6 +47,11 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 		w.Close()
 		return wrapf(err, "connect sqlite writer")
 	}
+	wal, err := walSyncOf(ctx, w)
+	if err != nil {
+		w.Close()
+		return err
+	}
 	if readConns <= 0 {
 		readConns = 4
 	}
@@ -56,5 +63,26 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	db.w, db.r = w, newReadPool(r)
+	db.group = &committer{db: db, wal: wal}
 	return nil
+}
+
+// walSyncOf returns the syncer of the writer's WAL. Where SQLite could not
+// use a WAL (an in-memory database), the writer goes back to
+// synchronous=FULL and SQLite syncs each commit itself.
+func walSyncOf(ctx context.Context, w *sql.DB) (*walSync, error) {
+	var mode, file string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return nil, wrapf(err, "read journal mode")
+	}
+	if err := w.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return nil, wrapf(err, "read database file")
+	}
+	if mode != "wal" || file == "" {
+		if _, err := w.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+			return nil, wrapf(err, "set synchronous")
+		}
+		return newWALSync(nil), nil
+	}
+	return newWALSync(syncFile(file + "-wal")), nil
 }

@@ -125,7 +125,15 @@ func (c *cachedConn) stmt(ctx context.Context, query string) *cachedStmt {
 	return cs
 }
 
+// The writer's statements run to completion even when their caller's
+// context ends: SQLite answers an interrupted INSERT, UPDATE or DELETE in a
+// transaction by rolling the whole transaction back, which under group
+// commit (groupcommit.go) would take other callers' work with it. They are
+// short, and database/sql still refuses to start a statement whose context
+// has ended, so a caller that gives up stops at its next statement.
+
 func (c *cachedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if cs := c.stmt(ctx, query); cs != nil {
 		return cs.s.ExecContext(ctx, args)
 	}
@@ -133,6 +141,7 @@ func (c *cachedConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (c *cachedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	cs := c.stmt(ctx, query)
 	if cs == nil {
 		return c.sqliteConn.QueryContext(ctx, query, args)

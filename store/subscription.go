@@ -30,7 +30,7 @@ func (db *DB) CreatePlan(ctx context.Context, p *paybridge.Plan) error {
 		p.ID = paybridge.NewID(paybridge.PrefixPlan)
 	}
 	p.CreatedAt = db.stamp(p.CreatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO plans (`+planCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err := db.exec(ctx, `INSERT INTO plans (`+planCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		p.ID, p.MerchantID, p.Name, p.Amount, p.Currency, p.Interval, p.IntervalCount, p.Active, p.CloverPlanID, micros(p.CreatedAt))
 	if isForeignKey(err) {
 		return notFound("merchant")

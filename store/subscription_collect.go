@@ -13,7 +13,7 @@ import (
 // RecordSubscriptionCharge claims a Clover recurring charge for an invoice.
 func (db *DB) RecordSubscriptionCharge(ctx context.Context, c *paybridge.SubscriptionCharge) (*paybridge.SubscriptionCharge, error) {
 	c.CreatedAt = db.stamp(c.CreatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO subscription_charges (merchant_id, clover_charge_id, subscription_id,
+	_, err := db.exec(ctx, `INSERT INTO subscription_charges (merchant_id, clover_charge_id, subscription_id,
 		invoice_id, paid, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 		c.MerchantID, c.CloverChargeID, c.SubscriptionID, c.InvoiceID, c.Paid, micros(c.CreatedAt))
 	if !isUnique(err) {
@@ -58,7 +58,7 @@ func nextMicros(t time.Time) int64 {
 func (db *DB) CreateCollection(ctx context.Context, c *paybridge.Collection) error {
 	c.CreatedAt = db.stamp(c.CreatedAt)
 	c.UpdatedAt, c.Version = c.CreatedAt, 1
-	_, err := db.w.ExecContext(ctx, `INSERT INTO collections (`+collCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := db.exec(ctx, `INSERT INTO collections (`+collCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.InvoiceID, c.MerchantID, c.CustomerID, c.Kind, c.SubscriptionID, c.Failures, nextMicros(c.NextAttemptAt), c.LastError,
 		c.Done, c.Version, micros(c.CreatedAt), micros(c.UpdatedAt))
 	switch {
@@ -175,7 +175,7 @@ func (db *DB) ReminderCandidates(ctx context.Context, from, to string, limit int
 
 // MarkReminder records a reminder as sent; false when it was already.
 func (db *DB) MarkReminder(ctx context.Context, merchantID, invoiceID string, offset int, now time.Time) (bool, error) {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO invoice_reminders (invoice_id, merchant_id, day_offset, sent_at)
+	_, err := db.exec(ctx, `INSERT INTO invoice_reminders (invoice_id, merchant_id, day_offset, sent_at)
 		VALUES ($1, $2, $3, $4)`, invoiceID, merchantID, offset, micros(db.stamp(now)))
 	if isUnique(err) {
 		return false, nil
@@ -206,7 +206,7 @@ func (db *DB) SetBillingSettings(ctx context.Context, s *paybridge.BillingSettin
 	rem, _ := json.Marshal(orInts(s.ReminderDays))
 	dun, _ := json.Marshal(orInts(s.DunningDays))
 	s.UpdatedAt = db.stamp(s.UpdatedAt)
-	_, err := db.w.ExecContext(ctx, `INSERT INTO billing_settings (merchant_id, reminder_days, dunning_days, updated_at)
+	_, err := db.exec(ctx, `INSERT INTO billing_settings (merchant_id, reminder_days, dunning_days, updated_at)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (merchant_id) DO UPDATE SET reminder_days = excluded.reminder_days,
 		dunning_days = excluded.dunning_days, updated_at = excluded.updated_at`, s.MerchantID, string(rem), string(dun), micros(s.UpdatedAt))
 	if isForeignKey(err) {

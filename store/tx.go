@@ -40,33 +40,32 @@ func (db *DB) WithRiverTx(ctx context.Context, fn func(tx Tx) error) error {
 	return db.withTx(ctx, fn)
 }
 
-// withTx is the one place write transactions begin. On PostgreSQL it pins
-// a connection first, so the pgx.Tx view and the *sql.Tx share it.
+// withTx is the one place write transactions begin. On SQLite the
+// committer runs it in the next group commit (groupcommit.go). On
+// PostgreSQL it pins a connection first, so the pgx.Tx view and the *sql.Tx
+// share it.
 func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
-	var t Tx
-	var err error
-	if db.engine == EnginePostgres {
-		conn, cerr := db.w.Conn(ctx)
-		if cerr != nil {
-			return db.internal("conn", cerr)
+	if db.engine != EnginePostgres {
+		return db.group.do(ctx, false, fn)
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return db.internal("conn", err)
+	}
+	defer conn.Close()
+	var pc *pgx.Conn
+	if err := conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T, not *stdlib.Conn", dc)
 		}
-		defer conn.Close()
-		var pc *pgx.Conn
-		if err := conn.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("driver connection is %T, not *stdlib.Conn", dc)
-			}
-			pc = sc.Conn()
-			return nil
-		}); err != nil {
-			return db.internal("raw conn", err)
-		}
-		if t.SQL, err = conn.BeginTx(ctx, nil); err != nil {
-			return db.internal("begin", err)
-		}
-		t.PGX = &connTx{conn: pc}
-	} else if t.SQL, err = db.w.BeginTx(ctx, nil); err != nil {
+		pc = sc.Conn()
+		return nil
+	}); err != nil {
+		return db.internal("raw conn", err)
+	}
+	t := Tx{PGX: &connTx{conn: pc}}
+	if t.SQL, err = conn.BeginTx(ctx, nil); err != nil {
 		return db.internal("begin", err)
 	}
 	st := &txState{}
@@ -86,6 +85,36 @@ func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
 		return db.mapErr("commit", err)
 	}
 	return nil
+}
+
+// withLazyTx is withTx for a write nothing outside the database depends
+// on until a later durable commit, which then makes it durable too (the
+// WAL is written in order). On SQLite its caller does not wait for the
+// disk; on PostgreSQL it is withTx.
+func (db *DB) withLazyTx(ctx context.Context, fn func(tx Tx) error) error {
+	if db.engine == EnginePostgres {
+		return db.withTx(ctx, fn)
+	}
+	return db.group.do(ctx, true, fn)
+}
+
+// exec runs one write statement. On SQLite it runs in the committer's next
+// group, sharing its fsync instead of paying its own; on PostgreSQL it runs
+// as it is. Its error is the statement's own, for the caller to map.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.engine == EnginePostgres {
+		return db.w.ExecContext(ctx, query, args...)
+	}
+	var res sql.Result
+	var serr error
+	err := db.withTx(ctx, func(t Tx) error {
+		res, serr = t.SQL.ExecContext(ctx, query, args...)
+		return serr
+	})
+	if serr != nil {
+		return nil, serr
+	}
+	return res, err
 }
 
 // state is the accumulator of an open transaction (nil outside withTx).

@@ -43,7 +43,7 @@ func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *paybridge.WebhookEnd
 	}
 	e.CreatedAt = db.stamp(e.CreatedAt)
 	e.UpdatedAt = e.CreatedAt
-	_, err := db.w.ExecContext(ctx, `INSERT INTO webhook_endpoints (`+endpointCols+`)
+	_, err := db.exec(ctx, `INSERT INTO webhook_endpoints (`+endpointCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.ID, e.MerchantID, e.URL, encodeEvents(e.Events), e.Description, e.Disabled, microsPtr(e.FailingSince),
 		e.SealedSecret, e.SealedOldSecret, microsPtr(e.OldSecretExpiresAt), micros(e.CreatedAt), micros(e.UpdatedAt))
@@ -79,7 +79,7 @@ func (db *DB) ListWebhookEndpoints(ctx context.Context, merchantID string) ([]*p
 // UpdateWebhookEndpoint writes e's mutable fields.
 func (db *DB) UpdateWebhookEndpoint(ctx context.Context, e *paybridge.WebhookEndpoint) error {
 	e.UpdatedAt = db.now()
-	res, err := db.w.ExecContext(ctx, `UPDATE webhook_endpoints SET url = $1, events = $2, description = $3,
+	res, err := db.exec(ctx, `UPDATE webhook_endpoints SET url = $1, events = $2, description = $3,
 		disabled = $4, failing_since = $5, sealed_secret = $6, sealed_old_secret = $7, old_secret_expires_at = $8,
 		updated_at = $9 WHERE id = $10 AND merchant_id = $11`,
 		e.URL, encodeEvents(e.Events), e.Description, e.Disabled, microsPtr(e.FailingSince), e.SealedSecret,
@@ -90,7 +90,7 @@ func (db *DB) UpdateWebhookEndpoint(ctx context.Context, e *paybridge.WebhookEnd
 // DeleteWebhookEndpoint removes the endpoint; queued deliveries to it find
 // it gone and stop.
 func (db *DB) DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2`, id, merchantID)
+	res, err := db.exec(ctx, `DELETE FROM webhook_endpoints WHERE id = $1 AND merchant_id = $2`, id, merchantID)
 	return db.oneRow("webhook endpoint", res, err)
 }
 

@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paybridge/paybridge"
+)
+
+func openGroupDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "pb.db"), Options{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func putSetting(ctx context.Context, t Tx, name string) error {
+	_, err := t.SQL.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, '', 0)`, name)
+	return err
+}
+
+func hasSetting(t *testing.T, db *DB, name string) bool {
+	t.Helper()
+	var n int
+	if err := db.w.QueryRow(`SELECT count(*) FROM settings WHERE name = $1`, name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+func commits(db *DB) uint64 {
+	db.group.wal.mu.Lock()
+	defer db.group.wal.mu.Unlock()
+	return db.group.wal.written
+}
+
+// holdWriter runs a transaction that keeps the writer until release is
+// closed, so the transactions started meanwhile queue into one group. It
+// returns once the transaction is running.
+func holdWriter(t *testing.T, db *DB) (release func(), done <-chan error) {
+	t.Helper()
+	running, hold, out := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		out <- db.withTx(context.Background(), func(tx Tx) error {
+			close(running)
+			<-hold
+			return putSetting(context.Background(), tx, "holder")
+		})
+	}()
+	<-running
+	return func() { close(hold) }, out
+}
+
+// waitQueued waits until n transactions are queued behind the holder.
+func waitQueued(t *testing.T, db *DB, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		db.group.mu.Lock()
+		q := len(db.group.queue)
+		db.group.mu.Unlock()
+		if q == n {
+			return
+		}
+	}
+	t.Fatalf("%d transactions never queued", n)
+}
+
+// TestGroupCommitKeepsOutcomesApart: transactions committed together
+// still succeed, fail and panic on their own, and share one COMMIT.
+func TestGroupCommitKeepsOutcomesApart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	var events [][]string
+	db.OnEvents = func(_ context.Context, _ Tx, evs []*paybridge.Event) error {
+		var ids []string
+		for _, e := range evs {
+			ids = append(ids, e.ID)
+		}
+		events = append(events, ids)
+		return nil
+	}
+	emit := func(tx Tx, id string) {
+		st := db.state(tx.SQL)
+		st.events = append(st.events, &paybridge.Event{ID: id})
+	}
+	release, held := holdWriter(t, db)
+	before := commits(db)
+
+	boom := errors.New("boom")
+	type outcome struct {
+		err      error
+		panicked any
+	}
+	run := []func(tx Tx) error{
+		func(tx Tx) error { emit(tx, "ev_b"); return putSetting(ctx, tx, "b") },
+		func(tx Tx) error {
+			emit(tx, "ev_c")
+			if err := putSetting(ctx, tx, "c"); err != nil {
+				return err
+			}
+			return boom
+		},
+		func(tx Tx) error {
+			if err := putSetting(ctx, tx, "d"); err != nil {
+				return err
+			}
+			panic("d panicked")
+		},
+		func(tx Tx) error { emit(tx, "ev_e"); return putSetting(ctx, tx, "e") },
+	}
+	outs := make([]outcome, len(run))
+	var wg sync.WaitGroup
+	for i, fn := range run {
+		waitQueued(t, db, i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { outs[i].panicked = recover() }()
+			outs[i].err = db.withTx(ctx, fn)
+		}()
+	}
+	waitQueued(t, db, len(run))
+	release()
+	wg.Wait()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+
+	if got := commits(db) - before; got != 2 {
+		t.Errorf("%d commits for the holder and four queued transactions, want 2 (one group)", got)
+	}
+	if outs[0].err != nil || outs[3].err != nil {
+		t.Errorf("the succeeding transactions got %v, %v", outs[0].err, outs[3].err)
+	}
+	if !errors.Is(outs[1].err, boom) && paybridge.ErrorKind(outs[1].err) != paybridge.EINTERNAL {
+		t.Errorf("the failing transaction got %v", outs[1].err)
+	}
+	if outs[1].err == nil {
+		t.Error("the failing transaction got no error")
+	}
+	if outs[2].panicked != "d panicked" {
+		t.Errorf("the panicking transaction's caller saw %v, want its panic", outs[2].panicked)
+	}
+	for name, want := range map[string]bool{"holder": true, "b": true, "c": false, "d": false, "e": true} {
+		if got := hasSetting(t, db, name); got != want {
+			t.Errorf("row %q stored = %v, want %v", name, got, want)
+		}
+	}
+	want := [][]string{{"ev_b"}, {"ev_e"}}
+	if len(events) != 2 || events[0][0] != "ev_b" || events[1][0] != "ev_e" || len(events[0])+len(events[1]) != 2 {
+		t.Errorf("commit hook saw %v, want %v (each caller's own events, none of the failed one)", events, want)
+	}
+}
+
+// TestGroupCommitCancelledCallers: a caller whose context ends before its
+// turn is not run; one whose context ends during a statement loses only
+// its own work, even though SQLite rolls a whole transaction back when a
+// statement in it is interrupted.
+func TestGroupCommitCancelledCallers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	release, held := holdWriter(t, db)
+
+	early, cancelEarly := context.WithCancel(ctx)
+	cancelEarly()
+	mid, cancelMid := context.WithCancel(ctx)
+	defer cancelMid()
+	ran := false
+	var errs [3]error
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		errs[0] = db.withTx(ctx, func(tx Tx) error { return putSetting(ctx, tx, "first") })
+	}()
+	waitQueued(t, db, 1)
+	go func() {
+		defer wg.Done()
+		errs[1] = db.withTx(mid, func(tx Tx) error {
+			if err := putSetting(mid, tx, "mid"); err != nil {
+				return err
+			}
+			time.AfterFunc(5*time.Millisecond, cancelMid)
+			// Long enough to be running when the context ends.
+			if _, err := tx.SQL.ExecContext(mid, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000)
+				INSERT INTO settings (name, value, updated_at) SELECT 'slow', '', 0 FROM c WHERE x = 100000`); err != nil {
+				return err
+			}
+			<-mid.Done()
+			return mid.Err()
+		})
+	}()
+	waitQueued(t, db, 2)
+	go func() {
+		defer wg.Done()
+		errs[2] = db.withTx(early, func(Tx) error { ran = true; return nil })
+	}()
+	waitQueued(t, db, 3)
+	release()
+	wg.Wait()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil {
+		t.Errorf("the first caller of the group got %v; a later caller's cancellation must not undo its work", errs[0])
+	}
+	if !errors.Is(errs[1], context.Canceled) {
+		t.Errorf("the caller cancelled midway got %v, want context.Canceled", errs[1])
+	}
+	if !errors.Is(errs[2], context.Canceled) || ran {
+		t.Errorf("the caller cancelled before its turn got %v (ran %v), want context.Canceled, not run", errs[2], ran)
+	}
+	for name, want := range map[string]bool{"holder": true, "first": true, "mid": false, "slow": false} {
+		if got := hasSetting(t, db, name); got != want {
+			t.Errorf("row %q stored = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestDurableCommitWaitsForTheDisk: a durable transaction's caller is
+// answered only after a WAL sync that began after its commit; a lazy one's
+// is not held up by it.
+func TestDurableCommitWaitsForTheDisk(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	if db.group.wal.sync == nil {
+		t.Fatal("a file database has no WAL sync")
+	}
+	entered, unblock := make(chan struct{}, 8), make(chan struct{})
+	db.group.wal.sync = func() error {
+		entered <- struct{}{}
+		<-unblock
+		return nil
+	}
+	durable := make(chan error, 1)
+	go func() { durable <- db.withTx(ctx, func(tx Tx) error { return putSetting(ctx, tx, "durable") }) }()
+	<-entered
+	select {
+	case err := <-durable:
+		t.Fatalf("the durable transaction returned (%v) while its sync was still running", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := db.withLazyTx(ctx, func(tx Tx) error { return putSetting(ctx, tx, "lazy") }); err != nil {
+		t.Fatalf("lazy transaction: %v", err)
+	}
+	close(unblock)
+	if err := <-durable; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInMemoryDatabaseSyncsItself(t *testing.T) {
+	t.Parallel()
+	db, err := Open(context.Background(), "file:groupmem?mode=memory&cache=shared", Options{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if db.group.wal.sync != nil {
+		t.Error("an in-memory database has a WAL to sync")
+	}
+	var sync string
+	if err := db.w.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != "2" {
+		t.Errorf("synchronous = %q (%v), want 2 (FULL) without a WAL", sync, err)
+	}
+}
+
+// TestWALSyncCoversOnlyEarlierCommits: one sync answers every commit
+// written before it began; a commit written while it runs needs the next.
+func TestWALSyncCoversOnlyEarlierCommits(t *testing.T) {
+	t.Parallel()
+	entered, unblock := make(chan struct{}, 8), make(chan struct{}, 8)
+	calls := 0
+	w := newWALSync(func() error {
+		calls++
+		entered <- struct{}{}
+		<-unblock
+		return nil
+	})
+	first, second := w.wrote(), w.wrote()
+	waited := make(chan uint64, 8)
+	wait := func(n uint64) {
+		go func() {
+			if err := w.wait(n); err != nil {
+				t.Error(err)
+			}
+			waited <- n
+		}()
+	}
+	wait(first)
+	<-entered // the sync for commits 1 and 2 is running
+	wait(second)
+	third := w.wrote()
+	wait(third)
+	unblock <- struct{}{}
+	got := map[uint64]bool{<-waited: true, <-waited: true}
+	if !got[first] || !got[second] {
+		t.Fatalf("after the first sync, %v were answered, want commits %d and %d", got, first, second)
+	}
+	select {
+	case n := <-waited:
+		t.Fatalf("commit %d was answered by a sync that began before it was written", n)
+	case <-entered: // the next sync, for commit 3
+	}
+	unblock <- struct{}{}
+	if n := <-waited; n != third {
+		t.Fatalf("answered %d, want %d", n, third)
+	}
+	if calls != 2 {
+		t.Errorf("%d syncs, want 2", calls)
+	}
+}
+
+func TestWALSyncFailureIsSticky(t *testing.T) {
+	t.Parallel()
+	fail := errors.New("EIO")
+	calls := 0
+	w := newWALSync(func() error {
+		calls++
+		if calls == 1 {
+			return fail
+		}
+		return nil
+	})
+	if err := w.wait(w.wrote()); !errors.Is(err, fail) {
+		t.Fatalf("wait = %v, want the sync's error", err)
+	}
+	if err := w.wait(w.wrote()); !errors.Is(err, fail) {
+		t.Fatalf("after a failed sync, wait = %v; a later sync cannot vouch for pages the kernel dropped", err)
+	}
+	if calls != 1 {
+		t.Errorf("%d syncs after a failure, want no more", calls)
+	}
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"sync"
+)
+
+// walSync makes the SQLite writer's commits durable after the fact
+// (groupcommit.go): the writer commits with synchronous=NORMAL, counting
+// each commit, and a caller waiting for commit n is answered once an
+// fdatasync of the WAL file that began after commit n was written has
+// returned. fdatasync flushes the file's dirty pages whichever descriptor
+// wrote them, and SQLite writes its WAL with plain writes, so the frames of
+// every commit counted before the sync began are on disk when it returns.
+// Callers that arrive while a sync runs wait for it and, if their commit
+// came after it began, share the next one.
+//
+// If the WAL is restarted in between (after a checkpoint that copied every
+// frame into the database file and synced it), the commit is already on
+// disk in the database file and the sync is merely redundant.
+type walSync struct {
+	sync func() error // fdatasync of the WAL; nil for an in-memory database
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	written uint64 // commits written to the WAL
+	synced  uint64 // commits known to be on disk
+	running bool
+	failed  error // a failed sync: nothing written since can be trusted durable
+}
+
+func newWALSync(sync func() error) *walSync {
+	w := &walSync{sync: sync}
+	w.cond.L = &w.mu
+	return w
+}
+
+// wrote counts a commit just written and returns its number.
+func (w *walSync) wrote() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.written++
+	return w.written
+}
+
+// wait returns once commit n is on disk. A failed fdatasync is sticky, as
+// in PostgreSQL: the kernel may have dropped the dirty pages it could not
+// write, so no later sync can vouch for them, and every durable write is
+// refused until paybridge is restarted and SQLite recovers from its WAL.
+func (w *walSync) wait(n uint64) error {
+	if w.sync == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.synced < n && w.failed == nil {
+		if w.running {
+			w.cond.Wait()
+			continue
+		}
+		w.running = true
+		target := w.written
+		w.mu.Unlock()
+		err := w.sync()
+		w.mu.Lock()
+		w.running = false
+		if err != nil {
+			w.failed = err
+		} else {
+			w.synced = max(w.synced, target)
+		}
+		w.cond.Broadcast()
+	}
+	return w.failed
+}
+
+// syncFile returns an fdatasync of the file at path. It opens the file
+// each time (a few microseconds beside the sync), so it never holds a
+// descriptor of a WAL SQLite has since replaced.
+func syncFile(path string) func() error {
+	return func() error {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // no WAL: nothing was written to one
+		} else if err != nil {
+			return err
+		}
+		err = datasync(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+}
