@@ -1,6 +1,7 @@
 package clover
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"io"
@@ -37,6 +38,11 @@ type Config struct {
 	// bounded wait keeps every granted call young enough to finish, where
 	// an unbounded queue grants calls whose callers are about to give up.
 	MaxBudgetWait time.Duration
+	// BeforeSend, if set, runs before a call is first sent; an error stops
+	// the call before anything reaches Clover. paybridge makes the caller's
+	// deferred writes durable there (store.DB.Sync): what a call depends
+	// on is on disk before Clover sees it.
+	BeforeSend func(ctx context.Context) error
 	// Rand is the randomness for idempotency keys and jitter (default
 	// crypto/rand).
 	Rand io.Reader

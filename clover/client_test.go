@@ -547,3 +547,34 @@ func TestRefreshTokenNeverRetriedAfterSending(t *testing.T) {
 		}
 	})
 }
+
+// TestBeforeSend: the hook runs once per call, before the first attempt
+// and before the budget is taken; its error stops the call with nothing
+// sent.
+func TestBeforeSend(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sequence(answer(503, ``), answer(200, chargeOK)))
+	g := &recordingGovernor{}
+	b.c.Governor = g
+	var calls int
+	b.c.BeforeSend = func(context.Context) error {
+		calls++
+		if len(g.keys) != 0 {
+			t.Error("BeforeSend ran after the budget was taken")
+		}
+		return nil
+	}
+	if _, err := charge(t.Context(), b.c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || b.requests() != 2 {
+		t.Errorf("BeforeSend ran %d times for a call of %d attempts, want once", calls, b.requests())
+	}
+
+	refused := errors.New("disk gone")
+	b.c.BeforeSend = func(context.Context) error { return refused }
+	before := b.requests()
+	if _, err := charge(t.Context(), b.c, nil); !errors.Is(err, refused) || clover.IsUnknownOutcome(err) || b.requests() != before {
+		t.Errorf("err %v, %d requests sent, want the hook's definite error and none", err, b.requests()-before)
+	}
+}

@@ -117,6 +117,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			key = k
 		}
 	}
+	if c.BeforeSend != nil {
+		if err := c.BeforeSend(ctx); err != nil {
+			return fmt.Errorf("clover: before %s %s: %w", r.method, r.tmpl, err)
+		}
+	}
 	secrets := append([]string{c.ClientSecret}, r.secrets...)
 	pol := c.Retry.withDefaults()
 	ambiguous := false // an earlier attempt may have committed the write

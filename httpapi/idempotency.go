@@ -23,6 +23,16 @@ type IdempotencyStore interface {
 	ReleaseIdempotent(ctx context.Context, merchantID, key string) error
 }
 
+// Deferrer is implemented by an IdempotencyStore whose writes can skip
+// waiting for the disk until a sync point (store.DB on SQLite, defer.go).
+// The handler runs under Defer; the stored response is written durably
+// (which makes every write before it durable) and Sync is called before
+// the response is sent, so nothing the client is told can be lost.
+type Deferrer interface {
+	Defer(ctx context.Context) context.Context
+	Sync(ctx context.Context) error
+}
+
 // MaxIdempotencyKeyLen is the longest Idempotency-Key accepted.
 const MaxIdempotencyKeyLen = 255
 
@@ -35,7 +45,8 @@ const MaxIdempotencyKeyLen = 255
 //   - same key while the first request is still running: 409
 //     idempotency_in_flight;
 //   - a response with status < 500 is stored on completion; on ≥ 500 (or a
-//     panic) the key is released so the client can retry.
+//     panic) the key is released so the client can retry. The response is
+//     held until then: the client never sees an answer that is not stored.
 //
 // Only the hash and the response are stored, never the request body, so a
 // request refused for raw card data leaves no card number behind. Requests
@@ -138,7 +149,11 @@ func replay(w http.ResponseWriter, r *http.Request, prev *paybridge.IdempotencyR
 // run serves the first request for a key, capturing its response, and
 // stores or releases the key when the handler returns (or panics).
 func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.Handler, store IdempotencyStore, rec *paybridge.IdempotencyRecord) {
-	cw := &captureWriter{ResponseWriter: w}
+	d, deferring := store.(Deferrer)
+	if deferring {
+		r = r.WithContext(d.Defer(r.Context()))
+	}
+	cw := &captureWriter{header: w.Header()}
 	done := false
 	defer func() {
 		if done {
@@ -159,33 +174,42 @@ func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.
 		err = store.CompleteIdempotent(ctx, rec.MerchantID, rec.Key, status, cw.body.Bytes())
 	}
 	if err != nil {
-		// The response is already sent; a failure here means a retry may
-		// see 409 until the key expires, so it must be loud in the logs.
+		// A retry may see 409 until the key expires, so it must be loud in
+		// the logs; the response still goes out.
 		loggerFrom(ctx).ErrorContext(ctx, "idempotency record failed", "request_id", RequestIDFrom(ctx), "status", status, "error", err.Error())
 	}
+	if deferring {
+		if err := d.Sync(r.Context()); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(cw.body.Bytes())
 }
 
-// captureWriter passes a response through while keeping a copy of its
-// status and body for the idempotency record.
+// captureWriter keeps a response's status and body for the idempotency
+// record and sends nothing: run sends them once the record is stored.
+// Headers go straight to the real writer's map, which is sent only then.
 type captureWriter struct {
-	http.ResponseWriter
+	header http.Header
 	status int
 	body   bytes.Buffer
 }
+
+func (c *captureWriter) Header() http.Header { return c.header }
 
 func (c *captureWriter) WriteHeader(code int) {
 	if c.status == 0 {
 		c.status = code
 	}
-	c.ResponseWriter.WriteHeader(code)
 }
 
 func (c *captureWriter) Write(b []byte) (int, error) {
 	if c.status == 0 {
 		c.status = http.StatusOK
 	}
-	c.body.Write(b)
-	return c.ResponseWriter.Write(b)
+	return c.body.Write(b)
 }
 
 func (c *captureWriter) statusCode() int {
@@ -194,6 +218,3 @@ func (c *captureWriter) statusCode() int {
 	}
 	return c.status
 }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

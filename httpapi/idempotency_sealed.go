@@ -49,3 +49,18 @@ func (s SealedIdempotency) CompleteIdempotent(ctx context.Context, merchantID, k
 func (s SealedIdempotency) ReleaseIdempotent(ctx context.Context, merchantID, key string) error {
 	return s.Store.ReleaseIdempotent(ctx, merchantID, key)
 }
+
+// Defer and Sync pass through to the store when it defers (Deferrer).
+func (s SealedIdempotency) Defer(ctx context.Context) context.Context {
+	if d, ok := s.Store.(Deferrer); ok {
+		return d.Defer(ctx)
+	}
+	return ctx
+}
+
+func (s SealedIdempotency) Sync(ctx context.Context) error {
+	if d, ok := s.Store.(Deferrer); ok {
+		return d.Sync(ctx)
+	}
+	return nil
+}

@@ -218,3 +218,87 @@ func TestIdempotencyKeyValidation(t *testing.T) {
 		t.Errorf("oversized body: %d %s", w.Code, w.Body)
 	}
 }
+
+// deferringIdem is a fakeIdem that defers durability (Deferrer) and
+// records the order of events.
+type deferringIdem struct {
+	*fakeIdem
+	mu  sync.Mutex
+	log []string
+}
+
+type deferMark struct{}
+
+func (d *deferringIdem) note(s string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.log = append(d.log, s)
+}
+
+func (d *deferringIdem) Defer(ctx context.Context) context.Context {
+	d.note("defer")
+	return context.WithValue(ctx, deferMark{}, true)
+}
+
+func (d *deferringIdem) Sync(ctx context.Context) error {
+	if ctx.Value(deferMark{}) != true {
+		d.note("sync without the handler's context")
+	}
+	d.note("sync")
+	return nil
+}
+
+func (d *deferringIdem) CompleteIdempotent(ctx context.Context, m, key string, status int, body []byte) error {
+	if ctx.Value(deferMark{}) != nil {
+		d.note("complete deferred") // the stored response must be durable
+	}
+	d.note("complete")
+	return d.fakeIdem.CompleteIdempotent(ctx, m, key, status, body)
+}
+
+// sentWriter records when the response is first written.
+type sentWriter struct {
+	*httptest.ResponseRecorder
+	d *deferringIdem
+}
+
+func (w sentWriter) WriteHeader(code int) {
+	w.d.note("send")
+	w.ResponseRecorder.WriteHeader(code)
+}
+
+// TestIdempotencyDefersUntilStored: with a Deferrer, the handler runs
+// under Defer, the response is stored durably, the handler's writes are
+// synced, and only then is anything sent (a large body included, which
+// would otherwise start flowing before the handler returns).
+func TestIdempotencyDefersUntilStored(t *testing.T) {
+	t.Parallel()
+	d := &deferringIdem{fakeIdem: newFakeIdem()}
+	big := strings.Repeat("x", 64<<10)
+	h := Idempotency(d, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(deferMark{}) != true {
+			t.Error("the handler does not run under Defer")
+		}
+		d.note("handler")
+		w.Header().Set("X-From-Handler", "1")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, big)
+		d.note("handler done")
+	}))
+	req := httptest.NewRequest(http.MethodPost, "/v1/things", strings.NewReader(`{}`))
+	req.Header.Set("Idempotency-Key", "k1")
+	req = req.WithContext(WithClaims(req.Context(), &apikey.Claims{MerchantID: "mer_1"}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(sentWriter{rec, d}, req)
+
+	want := []string{"defer", "handler", "handler done", "complete", "sync", "send"}
+	if strings.Join(d.log, ",") != strings.Join(want, ",") {
+		t.Fatalf("order %v, want %v", d.log, want)
+	}
+	if rec.Code != http.StatusCreated || rec.Body.Len() != len(big) || rec.Header().Get("X-From-Handler") != "1" {
+		t.Errorf("sent %d, %d bytes, header %q", rec.Code, rec.Body.Len(), rec.Header().Get("X-From-Handler"))
+	}
+	if r, ok := d.get("mer_1", "k1"); !ok || !r.Completed || r.Status != http.StatusCreated || len(r.Body) != len(big) {
+		t.Errorf("stored %+v", r)
+	}
+}

@@ -104,6 +104,16 @@ func (r *Runner) Start(ctx context.Context) error {
 			queueWebhooks:      {MaxWorkers: r.Workers},
 			queueClover:        {MaxWorkers: 4},
 		},
+		// A job acts outside the database (webhooks, Clover, email): it
+		// starts only once every commit before it is on disk, deferred
+		// ones included (store/defer.go).
+		Middleware: []rivertype.Middleware{river.WorkerMiddlewareFunc(
+			func(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+				if err := r.DB.SyncAll(ctx); err != nil {
+					return err
+				}
+				return doInner(ctx)
+			})},
 		JobTimeout:                  time.Minute,
 		CompletedJobRetentionPeriod: time.Hour,
 		RescueStuckJobsAfter:        5 * time.Minute,

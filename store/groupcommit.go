@@ -131,10 +131,11 @@ func (c *committer) do(ctx context.Context, lazy bool, fn func(Tx) error) error 
 	if res.err != nil || lazy {
 		return res.err
 	}
-	if err := c.wal.wait(res.seq); err != nil {
-		return c.db.internal("sync wal", err)
+	if d := deferralOf(ctx); d != nil {
+		d.raise(res.seq) // defer.go: synced before anything depends on it
+		return nil
 	}
-	return nil
+	return c.db.syncTo(res.seq)
 }
 
 // close refuses transactions from now on.

@@ -277,15 +277,15 @@ func TestInMemoryDatabaseSyncsItself(t *testing.T) {
 }
 
 // TestWALSyncCoversOnlyEarlierCommits: one sync answers every commit
-// written before it began; a commit written while it runs needs the next.
+// written before it began; a commit written while it runs gets a sync of
+// its own, which need not wait for the first.
 func TestWALSyncCoversOnlyEarlierCommits(t *testing.T) {
 	t.Parallel()
-	entered, unblock := make(chan struct{}, 8), make(chan struct{}, 8)
-	calls := 0
+	started := make(chan chan struct{}, 8) // each sync's release
 	w := newWALSync(func() error {
-		calls++
-		entered <- struct{}{}
-		<-unblock
+		release := make(chan struct{})
+		started <- release
+		<-release
 		return nil
 	})
 	first, second := w.wrote(), w.wrote()
@@ -299,11 +299,21 @@ func TestWALSyncCoversOnlyEarlierCommits(t *testing.T) {
 		}()
 	}
 	wait(first)
-	<-entered // the sync for commits 1 and 2 is running
+	sync1 := <-started // covers commits 1 and 2
 	wait(second)
 	third := w.wrote()
 	wait(third)
-	unblock <- struct{}{}
+	sync2 := <-started // began after commit 3
+	wait(third)        // a second caller of commit 3 waits for sync 2
+	select {
+	case release := <-started:
+		close(release)
+		t.Fatal("a third sync started; commits 1-3 were covered by the two running")
+	case n := <-waited:
+		t.Fatalf("commit %d answered before any sync returned", n)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(sync1)
 	got := map[uint64]bool{<-waited: true, <-waited: true}
 	if !got[first] || !got[second] {
 		t.Fatalf("after the first sync, %v were answered, want commits %d and %d", got, first, second)
@@ -311,14 +321,11 @@ func TestWALSyncCoversOnlyEarlierCommits(t *testing.T) {
 	select {
 	case n := <-waited:
 		t.Fatalf("commit %d was answered by a sync that began before it was written", n)
-	case <-entered: // the next sync, for commit 3
+	case <-time.After(20 * time.Millisecond):
 	}
-	unblock <- struct{}{}
-	if n := <-waited; n != third {
-		t.Fatalf("answered %d, want %d", n, third)
-	}
-	if calls != 2 {
-		t.Errorf("%d syncs, want 2", calls)
+	close(sync2)
+	if a, b := <-waited, <-waited; a != third || b != third {
+		t.Fatalf("answered %d and %d, want commit %d twice", a, b, third)
 	}
 }
 
@@ -341,5 +348,53 @@ func TestWALSyncFailureIsSticky(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Errorf("%d syncs after a failure, want no more", calls)
+	}
+}
+
+// TestDeferredWritesSyncAtSyncPoints: under Defer a durable write returns
+// without waiting for the disk; Sync (before a Clover call, before a
+// response) and SyncAll (before a job) wait for it.
+func TestDeferredWritesSyncAtSyncPoints(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	started, release := make(chan struct{}, 8), make(chan struct{})
+	db.group.wal.sync = func() error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}
+	if err := db.Sync(ctx); err != nil {
+		t.Fatalf("Sync without Defer: %v", err)
+	}
+	dctx := db.Defer(ctx)
+	if err := db.withTx(dctx, func(tx Tx) error { return putSetting(dctx, tx, "deferred") }); err != nil {
+		t.Fatal(err)
+	}
+	if !hasSetting(t, db, "deferred") {
+		t.Fatal("a deferred write is not visible once it returns")
+	}
+	for name, syncPoint := range map[string]func() error{
+		"Sync":    func() error { return db.Sync(dctx) },
+		"SyncAll": func() error { return db.SyncAll(ctx) },
+	} {
+		done := make(chan error, 1)
+		go func() { done <- syncPoint() }()
+		<-started
+		select {
+		case err := <-done:
+			t.Fatalf("%s returned (%v) before the WAL sync did", name, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		release <- struct{}{}
+		if err := <-done; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name == "Sync" {
+			// Synced already: SyncAll needs a sync only for later commits.
+			if err := db.withTx(dctx, func(tx Tx) error { return putSetting(dctx, tx, "later") }); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

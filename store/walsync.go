@@ -22,12 +22,12 @@ import (
 type walSync struct {
 	sync func() error // fdatasync of the WAL; nil for an in-memory database
 
-	mu      sync.Mutex
-	cond    sync.Cond
-	written uint64 // commits written to the WAL
-	synced  uint64 // commits known to be on disk
-	running bool
-	failed  error // a failed sync: nothing written since can be trusted durable
+	mu       sync.Mutex
+	cond     sync.Cond
+	written  uint64 // commits written to the WAL
+	synced   uint64 // commits known to be on disk
+	covering uint64 // the highest commit a running sync began after
+	failed   error  // a failed sync: nothing written since can be trusted durable
 }
 
 func newWALSync(sync func() error) *walSync {
@@ -55,16 +55,15 @@ func (w *walSync) wait(n uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.synced < n && w.failed == nil {
-		if w.running {
-			w.cond.Wait()
+		if w.covering >= n {
+			w.cond.Wait() // a sync that began after commit n is running
 			continue
 		}
-		w.running = true
 		target := w.written
+		w.covering = max(w.covering, target)
 		w.mu.Unlock()
 		err := w.sync()
 		w.mu.Lock()
-		w.running = false
 		if err != nil {
 			w.failed = err
 		} else {

@@ -109,6 +109,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	cloverCfg.MaxBudgetWait = c.CloverMaxBudgetWait
 	cloverCfg.HTTPClient = &http.Client{Timeout: max(c.CloverTimeout, 100*time.Millisecond)}
 	cloverCfg.Logger = m.Logger
+	cloverCfg.BeforeSend = m.DB.Sync // persisted before Clover sees it (store/defer.go)
 	var svc *billing.Service
 	cloverCfg.OnCall = func(ci clover.CallInfo) {
 		m.Metrics.ObserveClover(ci.Path, ci.Status, ci.Duration)
