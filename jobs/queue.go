@@ -30,6 +30,7 @@ type queue interface {
 type riverQueue[TTx any] struct {
 	c    *river.Client[TTx]
 	txOf func(store.Tx) TTx
+	db   *store.DB
 }
 
 func (q *riverQueue[TTx]) Start(ctx context.Context) error { return q.c.Start(ctx) }
@@ -42,9 +43,14 @@ func (q *riverQueue[TTx]) InsertTx(ctx context.Context, tx store.Tx, params []ri
 
 // Insert is for callers outside any transaction (on SQLite, never while a
 // transaction is open in the same goroutine: the one connection is busy).
+// River commits its own transactions without waiting for the disk on
+// SQLite (store/defer.go), so Insert waits for it: an inserted job is
+// durable when Insert returns.
 func (q *riverQueue[TTx]) Insert(ctx context.Context, params []river.InsertManyParams) error {
-	_, err := q.c.InsertMany(ctx, params)
-	return err
+	if _, err := q.c.InsertMany(ctx, params); err != nil {
+		return err
+	}
+	return q.db.SyncAll(ctx)
 }
 
 // newQueue migrates River's schema up and builds the client for the
@@ -57,9 +63,9 @@ func newQueue(ctx context.Context, db *store.DB, cfg *river.Config) (queue, erro
 			return nil, err
 		}
 		defer unlock()
-		return build(ctx, riverpgxv5.New(db.Pool()), cfg, func(t store.Tx) pgx.Tx { return t.PGX })
+		return build(ctx, db, riverpgxv5.New(db.Pool()), cfg, func(t store.Tx) pgx.Tx { return t.PGX })
 	default:
-		return build(ctx, riversqlite.New(db.Writer()), cfg, func(t store.Tx) *sql.Tx { return t.SQL })
+		return build(ctx, db, riversqlite.New(db.Writer()), cfg, func(t store.Tx) *sql.Tx { return t.SQL })
 	}
 }
 
@@ -96,7 +102,7 @@ func lockMigrations(ctx context.Context, pool *pgxpool.Pool) (func(), error) {
 	}, nil
 }
 
-func build[TTx any](ctx context.Context, d riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) TTx) (queue, error) {
+func build[TTx any](ctx context.Context, db *store.DB, d riverdriver.Driver[TTx], cfg *river.Config, txOf func(store.Tx) TTx) (queue, error) {
 	m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("river migrator: %w", err)
@@ -108,5 +114,5 @@ func build[TTx any](ctx context.Context, d riverdriver.Driver[TTx], cfg *river.C
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return &riverQueue[TTx]{c: c, txOf: txOf}, nil
+	return &riverQueue[TTx]{c: c, txOf: txOf, db: db}, nil
 }

@@ -108,21 +108,7 @@ func (c *committer) do(ctx context.Context, lazy bool, fn func(Tx) error) error 
 		res = <-r.done
 	}
 	if res.lead {
-		// r is at the head of the queue: a caller leads only from there.
-		c.mu.Lock()
-		n := min(len(c.queue), maxGroup)
-		group := c.queue[:n:n]
-		c.queue = c.queue[n:]
-		c.mu.Unlock()
-		c.commit(group)
-		c.mu.Lock()
-		if len(c.queue) > 0 {
-			c.queue[0].done <- txResult{lead: true}
-		} else {
-			c.leading = false
-			c.queue = nil
-		}
-		c.mu.Unlock()
+		c.lead()
 		res = <-r.done
 	}
 	if p, ok := res.err.(*panicked); ok {
@@ -136,6 +122,28 @@ func (c *committer) do(ctx context.Context, lazy bool, fn func(Tx) error) error 
 		return nil
 	}
 	return c.db.syncTo(res.seq)
+}
+
+// lead commits the queue's head group, whose first transaction is the
+// leader's own (a caller leads only from the head of the queue), then
+// hands the lead on.
+func (c *committer) lead() {
+	c.mu.Lock()
+	n := min(len(c.queue), maxGroup)
+	group := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.queue) > 0 {
+			c.queue[0].done <- txResult{lead: true}
+		} else {
+			c.leading = false
+			c.queue = nil
+		}
+	}()
+	c.commit(group)
 }
 
 // close refuses transactions from now on.
@@ -182,10 +190,12 @@ func (c *committer) commit(group []*txReq) {
 			return
 		}
 		*st = txState{}
-		err := runFn(r.fn, t)
-		if err == nil && len(st.events) > 0 && db.OnEvents != nil {
-			err = db.OnEvents(r.ctx, t, st.events)
-		}
+		err := runFn(func(t Tx) error {
+			if err := r.fn(t); err != nil || len(st.events) == 0 || db.OnEvents == nil {
+				return err
+			}
+			return db.OnEvents(r.ctx, t, st.events)
+		}, t)
 		if err != nil {
 			if _, ok := err.(*panicked); !ok {
 				err = db.mapErr("tx", err)
