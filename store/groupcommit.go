@@ -179,12 +179,15 @@ func (c *committer) commit(group []*txReq) {
 	defer db.txs.Delete(tx)
 	t := Tx{SQL: tx}
 	ran := false // some caller's work is in the transaction
+	// A group of one needs no savepoint: its failure rolls the whole
+	// transaction back.
+	sp := len(group) > 1
 	for i, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			res[i].err = err
 			continue
 		}
-		if _, err := tx.Exec("SAVEPOINT pb_group"); err != nil {
+		if _, err := execIf(sp, tx, "SAVEPOINT pb_group"); err != nil {
 			c.abandon(tx, res, i, err)
 			answer()
 			return
@@ -201,7 +204,7 @@ func (c *committer) commit(group []*txReq) {
 				err = db.mapErr("tx", err)
 			}
 			res[i].err = err
-			if _, rerr := tx.Exec("ROLLBACK TO pb_group"); rerr != nil {
+			if _, rerr := execIf(sp, tx, "ROLLBACK TO pb_group"); rerr != nil {
 				// SQLite rolled the whole transaction back (an I/O error,
 				// a full disk): the work before this one is gone too.
 				c.abandon(tx, res, i+1, rerr)
@@ -211,7 +214,7 @@ func (c *committer) commit(group []*txReq) {
 		} else {
 			ran = true
 		}
-		if _, err := tx.Exec("RELEASE pb_group"); err != nil {
+		if _, err := execIf(sp, tx, "RELEASE pb_group"); err != nil {
 			c.abandon(tx, res, i+1, err)
 			answer()
 			return
@@ -233,6 +236,14 @@ func (c *committer) commit(group []*txReq) {
 		}
 	}
 	answer()
+}
+
+// execIf runs a savepoint statement when the group uses savepoints.
+func execIf(sp bool, tx *sql.Tx, stmt string) (sql.Result, error) {
+	if !sp {
+		return nil, nil
+	}
+	return tx.Exec(stmt)
 }
 
 // abandon rolls back a group whose transaction broke: every caller from
