@@ -7,11 +7,12 @@ import (
 
 // Deferred durability on SQLite. Inside an API request that carries an
 // Idempotency-Key, nothing leaves paybridge between the request's writes
-// except at two points: a call to Clover, and the response, which is sent
-// only after the key's stored response commits durably. So the request's
-// writes need not each wait for the disk: under Defer they commit (visible
-// to every reader at once) without waiting, and Sync, called before each
-// Clover call (clover.Config.BeforeSend) and implied by the durable commit
+// except at three points: a call to Clover, an email (a payment link), and
+// the response, which is sent only after the key's stored response commits
+// durably. So the request's writes need not each wait for the disk: under
+// Defer they commit (visible to every reader at once) without waiting, and
+// Sync, called before each Clover call (clover.Config.BeforeSend) and each
+// email (web.Server.Sync) and implied by the durable commit
 // of the stored response (the WAL is written in order, so its sync covers
 // every commit before it), makes them durable before anything depends on
 // them outside the database. A paid invoice then waits for the disk three

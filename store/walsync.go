@@ -13,8 +13,10 @@ import (
 // returned. fdatasync flushes the file's dirty pages whichever descriptor
 // wrote them, and SQLite writes its WAL with plain writes, so the frames of
 // every commit counted before the sync began are on disk when it returns.
-// Callers that arrive while a sync runs wait for it and, if their commit
-// came after it began, share the next one.
+// A caller whose commit a running sync covers waits for it; one whose
+// commit came after every running sync began starts another at once (the
+// kernel flushes only what is still dirty), so no caller waits for more
+// than one sync.
 //
 // If the WAL is restarted in between (after a checkpoint that copied every
 // frame into the database file and synced it), the commit is already on

@@ -40,6 +40,7 @@ func (m *Main) webServer() *web.Server {
 	case m.Config.Sandbox():
 		s.Mail = &email.Outbox{}
 	}
+	s.Sync = m.DB.Sync
 	m.Web = s
 	return s
 }
