@@ -60,15 +60,15 @@ func (db *DB) Sync(ctx context.Context) error {
 	return db.syncTo(d.seq.Load())
 }
 
-// SyncAll waits until every commit made so far is on disk.
+// SyncAll waits until everything written to the WAL so far is on disk:
+// every commit through the store, deferred ones included, and River's own
+// transactions on the writer's connection, which the committer never sees
+// (so this always waits for a sync that began after the call).
 func (db *DB) SyncAll(ctx context.Context) error {
 	if db.group == nil {
 		return nil
 	}
-	db.group.wal.mu.Lock()
-	n := db.group.wal.written
-	db.group.wal.mu.Unlock()
-	return db.syncTo(n)
+	return db.syncTo(db.group.wal.wrote())
 }
 
 func (db *DB) syncTo(n uint64) error {

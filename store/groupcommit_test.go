@@ -398,3 +398,35 @@ func TestDeferredWritesSyncAtSyncPoints(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncAllCoversWritesOutsideTheCommitter: River commits its own
+// transactions on the writer's connection; SyncAll must still wait for a
+// sync after them, even when every commit the committer made is synced.
+func TestSyncAllCoversWritesOutsideTheCommitter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	if err := db.withTx(ctx, func(tx Tx) error { return putSetting(ctx, tx, "ours") }); err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	db.group.wal.sync = func() error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ('river', '', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- db.SyncAll(ctx) }()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("SyncAll returned (%v) without syncing a commit made outside the committer", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -38,7 +38,8 @@ func newWALSync(sync func() error) *walSync {
 	return w
 }
 
-// wrote counts a commit just written and returns its number.
+// wrote counts a commit just written (or marks everything written so far,
+// SyncAll) and returns its number.
 func (w *walSync) wrote() uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
