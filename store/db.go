@@ -108,7 +108,7 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	var errs []error
 	if db.group != nil {
-		db.group.close()
+		errs = append(errs, db.group.close())
 	}
 	if db.r != nil && db.r.DB != db.w {
 		errs = append(errs, db.r.Close())

@@ -59,6 +59,7 @@ type txResult struct {
 type committer struct {
 	db      *DB
 	wal     *walSync
+	ckpt    *checkpointer // nil without a WAL file
 	mu      sync.Mutex
 	queue   []*txReq
 	leading bool
@@ -143,14 +144,22 @@ func (c *committer) lead() {
 			c.queue = nil
 		}
 	}()
+	if c.ckpt != nil {
+		c.ckpt.finish(c.db.w)
+	}
 	c.commit(group)
 }
 
-// close refuses transactions from now on.
-func (c *committer) close() {
+// close refuses transactions from now on and stops the background
+// checkpoints.
+func (c *committer) close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	if c.ckpt != nil {
+		return c.ckpt.close()
+	}
+	return nil
 }
 
 // commit runs one group in one transaction and answers every caller.

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -428,5 +431,73 @@ func TestSyncAllCoversWritesOutsideTheCommitter(t *testing.T) {
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWALStaysSmallUnderSteadyWrites: with checkpoints off the writer, the
+// WAL still restarts from its beginning under a steady stream of commits
+// and reads (its header's checkpoint sequence number moves on), instead of
+// growing without bound.
+func TestWALStaysSmallUnderSteadyWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pb.db")
+	db, err := Open(ctx, path, Options{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	restarts := func() uint32 { // the WAL header's checkpoint sequence number
+		b := make([]byte, 16)
+		f, err := os.Open(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.ReadAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		return uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15])
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var n int
+				_ = db.r.QueryRowContext(ctx, `SELECT count(*) FROM settings`).Scan(&n)
+			}
+		}()
+	}
+	pad := strings.Repeat("x", 3000) // about a page per row
+	before, maxWAL := restarts(), int64(0)
+	pages := 0
+	for i := 0; pages < 3*checkpointPages; i++ {
+		if err := db.withTx(ctx, func(tx Tx) error {
+			_, err := tx.SQL.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, 0)`,
+				fmt.Sprintf("k%d", i), pad)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if fi, err := os.Stat(path + "-wal"); err == nil {
+			maxWAL = max(maxWAL, fi.Size())
+		}
+	}
+	close(stop)
+	readers.Wait()
+	if restarts() == before {
+		t.Fatalf("the WAL never restarted over %d commits of a page or more (largest %d bytes)", pages, maxWAL)
+	}
+	if bound := int64(4 * checkpointPages * (4096 + 24)); maxWAL > bound {
+		t.Errorf("the WAL reached %d bytes, over %d: it is not restarted soon enough", maxWAL, bound)
 	}
 }

@@ -33,7 +33,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	w, err := openCachedSQLite(dsn + sep + "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&" + sqliteCommon + "&_txlock=immediate")
+	w, err := openCachedSQLite(dsn + sep + "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&" + sqliteCommon + "&_txlock=immediate")
 	if err != nil {
 		return wrapf(err, "open sqlite writer")
 	}
@@ -64,6 +64,16 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	r.SetMaxIdleConns(readConns)
 	db.w, db.r = w, newReadPool(r)
 	db.group = &committer{db: db, wal: wal}
+	if wal.sync != nil { // a file in WAL mode: checkpoint.go
+		ck, err := sql.Open("sqlite", dsn+sep+sqliteCommon)
+		if err != nil {
+			r.Close()
+			w.Close()
+			return wrapf(err, "open sqlite checkpointer")
+		}
+		ck.SetMaxOpenConns(1)
+		db.group.ckpt = newCheckpointer(ck, db.Logger)
+	}
 	return nil
 }
 
