@@ -16,13 +16,20 @@ import (
 )
 
 func openGroupDB(t *testing.T) *DB {
+	db, _ := openGroupDBAt(t)
+	return db
+}
+
+// openGroupDBAt also returns the database file's path.
+func openGroupDBAt(t *testing.T) (*DB, string) {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "pb.db"), Options{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
+	path := filepath.Join(t.TempDir(), "pb.db")
+	db, err := Open(context.Background(), path, Options{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db
+	return db, path
 }
 
 func putSetting(ctx context.Context, t Tx, name string) error {
@@ -441,12 +448,7 @@ func TestSyncAllCoversWritesOutsideTheCommitter(t *testing.T) {
 func TestWALStaysSmallUnderSteadyWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pb.db")
-	db, err := Open(ctx, path, Options{Migrate: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openGroupDBAt(t)
 	restarts := func() uint32 { // the WAL header's checkpoint sequence number
 		b := make([]byte, 16)
 		f, err := os.Open(path + "-wal")
