@@ -18,4 +18,12 @@
 // Amount, and the store records that. Refunds of a payment that belongs to an
 // invoice, and returns, share one reservation on the invoice, so together
 // they can never give back more than was paid.
+//
+// On SQLite every write goes through one connection. Transactions that
+// queue up are committed together (groupcommit.go); the WAL is synced
+// outside that connection before any commit is acknowledged (walsync.go);
+// inside an idempotent API request writes wait for the disk only at the
+// request's sync points (defer.go); and checkpoints run beside the writer
+// rather than inside its commits (checkpoint.go). None of it changes what a
+// caller is told: a write acknowledged as durable is on disk.
 package store
