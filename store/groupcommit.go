@@ -135,13 +135,28 @@ func (c *committer) lead() {
 	c.queue = c.queue[n:]
 	c.mu.Unlock()
 	defer func() {
+		p := recover()
+		if p != nil {
+			// The group's own work panicked (a transaction's panic is
+			// caught by runFn): answer everyone it had not answered, so no
+			// caller waits forever, before the leader panics on.
+			for _, r := range group {
+				select {
+				case r.done <- txResult{err: errInternal}:
+				default:
+				}
+			}
+		}
 		c.mu.Lock()
-		defer c.mu.Unlock()
 		if len(c.queue) > 0 {
 			c.queue[0].done <- txResult{lead: true}
 		} else {
 			c.leading = false
 			c.queue = nil
+		}
+		c.mu.Unlock()
+		if p != nil {
+			panic(p)
 		}
 	}()
 	if c.ckpt != nil {

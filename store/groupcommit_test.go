@@ -503,3 +503,56 @@ func TestWALStaysSmallUnderSteadyWrites(t *testing.T) {
 		t.Errorf("the WAL reached %d bytes, over %d: it is not restarted soon enough", maxWAL, bound)
 	}
 }
+
+// panicHandler is a slog handler that panics, to make the committer's own
+// work (not a transaction) panic.
+type panicHandler struct{ slog.Handler }
+
+func (panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panicHandler) Handle(context.Context, slog.Record) error { panic("logger exploded") }
+
+// TestGroupCommitterPanicLeavesNobodyWaiting: if committing a group panics
+// outside any transaction (here the error log when BEGIN fails), the
+// leader panics on, every caller of the group gets an answer instead of
+// waiting forever, and the lead is handed back.
+func TestGroupCommitterPanicLeavesNobodyWaiting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	c := db.group
+	reqs := make([]*txReq, 3)
+	c.mu.Lock()
+	for i := range reqs {
+		reqs[i] = &txReq{ctx: ctx, fn: func(Tx) error { return nil }, done: make(chan txResult, 1)}
+		c.queue = append(c.queue, reqs[i])
+	}
+	c.leading = true
+	c.mu.Unlock()
+	if err := db.w.Close(); err != nil { // BEGIN fails, and logging it panics
+		t.Fatal(err)
+	}
+	db.Logger = slog.New(panicHandler{})
+	func() {
+		defer func() {
+			if p := recover(); p != "logger exploded" {
+				t.Errorf("the leader saw %v, want the panic", p)
+			}
+		}()
+		c.lead()
+	}()
+	for i, r := range reqs {
+		select {
+		case res := <-r.done:
+			if res.err == nil || res.lead {
+				t.Errorf("caller %d got %+v, want an error", i, res)
+			}
+		default:
+			t.Errorf("caller %d got no answer: it would wait forever", i)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.leading {
+		t.Error("the lead was never handed back")
+	}
+}
