@@ -508,7 +508,7 @@ func TestWALStaysSmallUnderSteadyWrites(t *testing.T) {
 // work (not a transaction) panic.
 type panicHandler struct{ slog.Handler }
 
-func (panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
 func (panicHandler) Handle(context.Context, slog.Record) error { panic("logger exploded") }
 
 // TestGroupCommitterPanicLeavesNobodyWaiting: if committing a group panics
