@@ -61,6 +61,7 @@ type Main struct {
 	Jobs       *jobs.Runner        // wire_events.go
 	redis      *redis.Client       // wire_scale.go
 	Clock      *billing.Clock      // wire_recurring.go: the sandbox test clock
+	recurring  sync.Mutex          // wire_recurring.go: one recurring pass at a time
 }
 
 // Run opens everything and starts serving; it returns once listening.

@@ -27,7 +27,7 @@ func (m *Main) recurringRoutes(rt *httpapi.Router) {
 	}
 	svc.OnCardSaved = svc.ResumeWithCard
 	web := m.webServer()
-	n := &billing.Notifier{Service: svc, Mail: web.Mail, Logger: m.Logger.With("component", "notices"),
+	n := &billing.Notifier{Service: svc, Mail: web.Mail, Sync: m.DB.Sync, Logger: m.Logger.With("component", "notices"),
 		PayLink: func(ctx context.Context, c billing.Caller, invoiceID string) (string, error) {
 			u, _, err := web.CreateLink(ctx, c, invoiceID, 0)
 			return u, err
@@ -69,8 +69,13 @@ func (m *Main) advanceTestClock(w http.ResponseWriter, r *http.Request) {
 		"synced": synced, "collected": collected, "reminded": reminded})
 }
 
-// runRecurring makes one pass of the recurring work.
+// runRecurring makes one pass of the recurring work. Passes never overlap
+// within an instance (a test-clock advance waits for a periodic pass in
+// progress, mails included), so the sandbox's clock is deterministic: when
+// an advance returns, the work due by the new time is done.
 func (m *Main) runRecurring(ctx context.Context) (synced, collected, reminded int) {
+	m.recurring.Lock()
+	defer m.recurring.Unlock()
 	var err error
 	if synced, err = m.Service.SyncSubscriptions(ctx); err != nil {
 		m.Logger.Error("sync subscriptions", "err", err)
@@ -87,17 +92,27 @@ func (m *Main) runRecurring(ctx context.Context) (synced, collected, reminded in
 // recurringPeriodics are the recurring issue's periodic jobs.
 func (m *Main) recurringPeriodics() []Periodic {
 	return []Periodic{
-		{Name: "recurring-sync", Every: time.Minute, Run: func(ctx context.Context) error {
+		{Name: "recurring-sync", Every: time.Minute, Run: m.oneAtATime(func(ctx context.Context) error {
 			_, err := m.Service.SyncSubscriptions(ctx)
 			return err
-		}},
-		{Name: "collections", Every: time.Minute, Run: func(ctx context.Context) error {
+		})},
+		{Name: "collections", Every: time.Minute, Run: m.oneAtATime(func(ctx context.Context) error {
 			_, err := m.Service.RunCollections(ctx)
 			return err
-		}},
-		{Name: "reminders", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
+		})},
+		{Name: "reminders", Every: 10 * time.Minute, Run: m.oneAtATime(func(ctx context.Context) error {
 			_, err := m.Service.SendReminders(ctx)
 			return err
-		}},
+		})},
+	}
+}
+
+// oneAtATime runs a periodic part of the recurring work under the same
+// lock as runRecurring.
+func (m *Main) oneAtATime(run func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		m.recurring.Lock()
+		defer m.recurring.Unlock()
+		return run(ctx)
 	}
 }
