@@ -18,10 +18,7 @@ type Notifier struct {
 	// customer puts a new card on file (nil: the pay link stands in, as
 	// the pay page offers "save this card").
 	UpdateCardLink func(ctx context.Context, c Caller, customerID string) (string, error)
-	// Sync, if set, runs before a mail leaves: the links it carries were
-	// just written, and must be on disk first (store.DB.Sync).
-	Sync   func(ctx context.Context) error
-	Logger *slog.Logger
+	Logger         *slog.Logger
 }
 
 // Notify sends the mail of n; failures are logged (a mail never undoes a
@@ -62,12 +59,6 @@ func (n *Notifier) Notify(ctx context.Context, nt Notice) {
 			}
 		}
 		msg = email.PaymentFailed(in)
-	}
-	if n.Sync != nil {
-		if err := n.Sync(ctx); err != nil {
-			n.Logger.Error("notice: sync", "invoice_id", inv.ID, "err", err)
-			return
-		}
 	}
 	if err := n.Mail.Send(ctx, msg); err != nil {
 		n.Logger.Error("notice: send", "invoice_id", inv.ID, "kind", nt.Kind, "err", err)

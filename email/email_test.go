@@ -2,6 +2,7 @@ package email_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -100,5 +101,23 @@ func TestOutbox(t *testing.T) {
 	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox?m=9", nil))
 	if rec.Code != 404 {
 		t.Fatalf("unknown message: %d", rec.Code)
+	}
+}
+
+// TestSyncFirst: the sync runs before the send, and a failed sync sends
+// nothing.
+func TestSyncFirst(t *testing.T) {
+	t.Parallel()
+	var log []string
+	inner := email.SenderFunc(func(context.Context, email.Message) error { log = append(log, "send"); return nil })
+	s := email.SyncFirst{Sender: inner, Sync: func(context.Context) error { log = append(log, "sync"); return nil }}
+	if err := s.Send(context.Background(), email.Message{To: "a@example.com"}); err != nil || strings.Join(log, ",") != "sync,send" {
+		t.Fatalf("err %v, order %v", err, log)
+	}
+	log = nil
+	boom := errors.New("disk gone")
+	s.Sync = func(context.Context) error { return boom }
+	if err := s.Send(context.Background(), email.Message{}); !errors.Is(err, boom) || len(log) != 0 {
+		t.Fatalf("err %v, %v happened; want the sync's error and no send", err, log)
 	}
 }

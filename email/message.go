@@ -27,6 +27,22 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// SyncFirst sends through Sender once Sync has returned. paybridge makes
+// the writes a mail refers to (the link it carries) durable there
+// (store.DB.Sync): nothing leaves before what it points to is on disk.
+type SyncFirst struct {
+	Sender
+	Sync func(ctx context.Context) error
+}
+
+// Send syncs, then sends; a failed sync sends nothing.
+func (s SyncFirst) Send(ctx context.Context, m Message) error {
+	if err := s.Sync(ctx); err != nil {
+		return err
+	}
+	return s.Sender.Send(ctx, m)
+}
+
 // SenderFunc adapts a function to Sender (tests, fan-out).
 type SenderFunc func(ctx context.Context, m Message) error
 

@@ -12,8 +12,7 @@ import (
 // durably. So the request's writes need not each wait for the disk: under
 // Defer they commit (visible to every reader at once) without waiting, and
 // Sync, called before each Clover call (clover.Config.BeforeSend) and each
-// email (web.Server.Sync, billing.Notifier.Sync) and implied by the durable
-// commit
+// email (email.SyncFirst) and implied by the durable commit
 // of the stored response (the WAL is written in order, so its sync covers
 // every commit before it), makes them durable before anything depends on
 // them outside the database. A paid invoice then waits for the disk three

@@ -90,11 +90,6 @@ func (s *Server) SendLink(ctx context.Context, c billing.Caller, invoiceID, to, 
 	fmt.Fprintf(&b, "\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n\n%s\n%s\n", v.T("subtotal"), v.Subtotal, v.T("tax"), v.Tax,
 		v.T("total"), v.Total, v.T("due"), v.Due, v.T("pay"), u)
 	m := email.Message{To: to, Subject: fmt.Sprintf("%s %s — %s (%s)", v.T("invoice"), inv.Number, mer.Name, v.Due), Text: b.String(), Kind: "payment_link"}
-	if s.Sync != nil {
-		if err := s.Sync(ctx); err != nil {
-			return fail(err)
-		}
-	}
 	if err := s.Mail.Send(ctx, m); err != nil {
 		s.Logger.Error("send payment link", "invoice_id", inv.ID, "err", err)
 		return fail(paybridge.Errorf(paybridge.EUNAVAILABLE, "", "the email could not be sent; try again").WithCode("email_failed"))

@@ -32,12 +32,8 @@ type Server struct {
 	Clover  *clover.Client // hosted checkout
 	Sealer  *seal.Sealer   // merchants' credentials and hosted-checkout secrets
 	Mail    email.Sender   // nil: no mail
-	// Sync, if set, runs before an email leaves during a request: the
-	// request's deferred writes (store.DB.Sync, store/defer.go), the link
-	// the email carries among them, are on disk first.
-	Sync   func(ctx context.Context) error
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// PublicURL is how customers reach paybridge (links are built on it).
 	PublicURL string
 	// SDKURL is Clover's iframe SDK (https://checkout.clover.com/sdk.js,

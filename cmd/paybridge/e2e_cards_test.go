@@ -14,7 +14,6 @@ import (
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/billing"
 	"github.com/paybridge/paybridge/clover"
-	"github.com/paybridge/paybridge/email"
 	"github.com/paybridge/paybridge/web"
 )
 
@@ -80,7 +79,7 @@ func TestUpdateCardPageAfterDunning(t *testing.T) {
 		t.Fatalf("collection %+v (%v): want 3 failures, schedule exhausted", col, err)
 	}
 	var link string
-	for _, m := range e.m.Web.Mail.(*email.Outbox).Messages() {
+	for _, m := range e.m.Outbox.Messages() {
 		if m.Kind == "payment_failed" && cardLinkRe.MatchString(m.Text) {
 			link = cardLinkRe.FindString(m.Text)
 		}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/paybridge/paybridge/email"
 )
 
 // invoiceFor creates an invoice of 50.00 for a customer, due on due
@@ -34,7 +32,7 @@ func (e *sbx) day(n int) string {
 // mailsAbout counts the outbox mails of a kind that mention text.
 func (e *sbx) mailsAbout(kind, text string) int {
 	n := 0
-	for _, m := range e.m.Web.Mail.(*email.Outbox).Messages() {
+	for _, m := range e.m.Outbox.Messages() {
 		if m.Kind == kind && (strings.Contains(m.Text, text) || strings.Contains(m.Subject, text)) {
 			n++
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/paybridge/paybridge/email"
 )
 
 // TestRecurringYear saves a card while paying an invoice, subscribes the
@@ -70,7 +68,7 @@ func TestRecurringYear(t *testing.T) {
 		t.Fatalf("events %v: want paid invoices before the card declined", counts)
 	}
 	mails := 0
-	for _, m := range e.m.Web.Mail.(*email.Outbox).Messages() {
+	for _, m := range e.m.Outbox.Messages() {
 		if m.Kind == "payment_failed" {
 			mails++
 			if !strings.Contains(m.Text, "/pay/") || strings.Contains(m.Text, "4242424242424242") {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/paybridge/paybridge/clover/cloversim"
-	"github.com/paybridge/paybridge/email"
 )
 
 // noRedirect is a client that shows redirects instead of following them.
@@ -81,7 +80,7 @@ func TestHostedCheckout(t *testing.T) {
 		t.Run(casing, func(t *testing.T) {
 			t.Parallel()
 			e := hostedSandbox(t, casing)
-			mails := e.m.Web.Mail.(*email.Outbox).Subscribe()
+			mails := e.m.Outbox.Subscribe()
 			link, inv := e.m.Sandbox.DemoPaymentURL, e.m.Sandbox.DemoInvoiceID
 			secret := e.m.Sim.Options().HCOSigningSecret
 			cloverMID := e.m.Sim.Options().MerchantID

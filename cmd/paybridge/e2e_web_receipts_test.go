@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/paybridge/paybridge/clover/cloversim"
-	"github.com/paybridge/paybridge/email"
 )
 
 // TestPayPageReconciledPaymentGetsOneReceipt: Clover charges but its
@@ -22,7 +21,7 @@ func TestPayPageReconciledPaymentGetsOneReceipt(t *testing.T) {
 		c.CloverTimeout = 300 * time.Millisecond
 		c.ReconcileInterval = 50 * time.Millisecond
 	})
-	mails := e.m.Web.Mail.(*email.Outbox).Subscribe()
+	mails := e.m.Outbox.Subscribe()
 	link, inv := e.m.Sandbox.DemoPaymentURL, e.m.Sandbox.DemoInvoiceID
 	_, html, _ := getPage(t, link+"?lang=fr-CA")
 	f := formOf(t, html)

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/paybridge/paybridge/email"
 )
 
 // payForm is a rendered form's hidden fields.
@@ -65,7 +63,7 @@ func submit(t *testing.T, link string, f payForm, vals url.Values) (int, string)
 func TestPayPageDoubleSubmitChargesOnce(t *testing.T) {
 	t.Parallel()
 	e := startSandbox(t)
-	outbox := e.m.Web.Mail.(*email.Outbox)
+	outbox := e.m.Outbox
 	mails := outbox.Subscribe()
 	link := e.m.Sandbox.DemoPaymentURL
 	inv := e.m.Sandbox.DemoInvoiceID
@@ -193,7 +191,7 @@ func TestPaymentLinkAPIAndSend(t *testing.T) {
 		t.Fatalf("url %q", u)
 	}
 	e.must(404, "POST", "/v1/invoices/inv_nope/payment-link", nil)
-	mails := e.m.Web.Mail.(*email.Outbox).Subscribe()
+	mails := e.m.Outbox.Subscribe()
 	sent := e.must(200, "POST", "/v1/invoices/"+inv+"/send", map[string]any{"locale": "fr-CA"})
 	m := <-mails
 	if m.To != "jordan.rivera@example.com" || m.Kind != "payment_link" || !strings.Contains(m.Text, sent["url"].(string)) || !strings.Contains(m.Text, "Montant dû") {

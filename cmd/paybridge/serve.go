@@ -21,6 +21,7 @@ import (
 	"github.com/paybridge/paybridge/billing"
 	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/clover/cloversim"
+	"github.com/paybridge/paybridge/email"
 	"github.com/paybridge/paybridge/httpapi"
 	"github.com/paybridge/paybridge/jobs"
 	"github.com/paybridge/paybridge/onboarding"
@@ -46,6 +47,7 @@ type Main struct {
 	Sim      *cloversim.Sim // sandbox mode only
 	Sandbox  *SandboxInfo   // sandbox mode only
 	Web      *web.Server    // wire_web.go: pay page, links, mail
+	Outbox   *email.Outbox  // sandbox mode only: the mail it "sends"
 	URL      string         // where the API listens, e.g. http://127.0.0.1:8080
 	Router   *httpapi.Router
 	// WrapHandler, when set before Run, wraps the whole HTTP surface (the

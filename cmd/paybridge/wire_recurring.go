@@ -27,7 +27,7 @@ func (m *Main) recurringRoutes(rt *httpapi.Router) {
 	}
 	svc.OnCardSaved = svc.ResumeWithCard
 	web := m.webServer()
-	n := &billing.Notifier{Service: svc, Mail: web.Mail, Sync: m.DB.Sync, Logger: m.Logger.With("component", "notices"),
+	n := &billing.Notifier{Service: svc, Mail: web.Mail, Logger: m.Logger.With("component", "notices"),
 		PayLink: func(ctx context.Context, c billing.Caller, invoiceID string) (string, error) {
 			u, _, err := web.CreateLink(ctx, c, invoiceID, 0)
 			return u, err

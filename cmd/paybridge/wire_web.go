@@ -34,13 +34,18 @@ func (m *Main) webServer() *web.Server {
 		s.SDKURL = strings.TrimRight(urls.Checkout, "/") + "/sdk.js"
 	}
 	s.CheckoutOrigins = []string{urls.Web, urls.Checkout}
+	var mail email.Sender
 	switch {
 	case c.SMTPHost != "":
-		s.Mail = &email.SMTP{Host: c.SMTPHost, Port: c.SMTPPort, Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}
+		mail = &email.SMTP{Host: c.SMTPHost, Port: c.SMTPPort, Username: c.SMTPUsername, Password: c.SMTPPassword, From: c.SMTPFrom, TLS: c.SMTPTLS}
 	case m.Config.Sandbox():
-		s.Mail = &email.Outbox{}
+		m.Outbox = &email.Outbox{}
+		mail = m.Outbox
 	}
-	s.Sync = m.DB.Sync
+	if mail != nil {
+		// A mail leaves only once what it refers to is on disk (store/defer.go).
+		s.Mail = email.SyncFirst{Sender: mail, Sync: m.DB.Sync}
+	}
 	m.Web = s
 	return s
 }
@@ -52,8 +57,8 @@ func (m *Main) webRoutes(rt *httpapi.Router) {
 	s := m.webServer()
 	s.Register(rt)
 	(&httpapi.V1Links{Links: s, Settings: s}).Routes(rt)
-	if o, ok := s.Mail.(*email.Outbox); ok && m.Config.Sandbox() {
-		rt.HandlePublic("GET /sandbox/outbox", o.Handler())
+	if m.Outbox != nil {
+		rt.HandlePublic("GET /sandbox/outbox", m.Outbox.Handler())
 	}
 	if m.Sim != nil {
 		m.sandboxCheckout(context.Background())
