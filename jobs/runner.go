@@ -109,7 +109,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		// ones included (store/defer.go).
 		Middleware: []rivertype.Middleware{river.WorkerMiddlewareFunc(
 			func(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
-				if err := r.DB.SyncAll(ctx); err != nil {
+				if err := r.DB.SyncCommits(ctx); err != nil {
 					return err
 				}
 				return doInner(ctx)

@@ -16,8 +16,8 @@ import (
 // of the stored response (the WAL is written in order, so its sync covers
 // every commit before it), makes them durable before anything depends on
 // them outside the database. A paid invoice then waits for the disk three
-// times instead of five. Jobs run only after SyncAll, so a job never acts on
-// a commit that a power loss could still take back.
+// times instead of five. Jobs run only after SyncCommits, so a job never acts
+// on a commit that a power loss could still take back.
 //
 // On PostgreSQL every commit is durable when it returns and these are
 // no-ops.
@@ -69,6 +69,20 @@ func (db *DB) SyncAll(ctx context.Context) error {
 		return nil
 	}
 	return db.syncTo(db.group.wal.wrote())
+}
+
+// SyncCommits waits until every commit made through the store so far is
+// on disk, deferred ones included; when they all are, it returns at once.
+// A job starts after it, so it never acts on a commit that a power loss
+// could take back (River's own transactions are not covered: see SyncAll).
+func (db *DB) SyncCommits(ctx context.Context) error {
+	if db.group == nil {
+		return nil
+	}
+	db.group.wal.mu.Lock()
+	n := db.group.wal.written
+	db.group.wal.mu.Unlock()
+	return db.syncTo(n)
 }
 
 func (db *DB) syncTo(n uint64) error {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -554,5 +555,40 @@ func TestGroupCommitterPanicLeavesNobodyWaiting(t *testing.T) {
 	defer c.mu.Unlock()
 	if c.leading {
 		t.Error("the lead was never handed back")
+	}
+}
+
+// TestSyncCommitsSyncsOnlyWhatIsNew: SyncCommits waits for a deferred
+// commit's sync, and costs no sync at all when every commit is on disk.
+func TestSyncCommitsSyncsOnlyWhatIsNew(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openGroupDB(t)
+	var syncs atomic.Int32
+	started, release := make(chan struct{}, 1), make(chan struct{})
+	db.group.wal.sync = func() error {
+		syncs.Add(1)
+		started <- struct{}{}
+		<-release
+		return nil
+	}
+	dctx := db.Defer(ctx)
+	if err := db.withTx(dctx, func(tx Tx) error { return putSetting(dctx, tx, "deferred") }); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- db.SyncCommits(ctx) }()
+	<-started
+	select {
+	case err := <-done:
+		t.Fatalf("SyncCommits returned (%v) before the sync of the deferred commit", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SyncCommits(ctx); err != nil || syncs.Load() != 1 {
+		t.Fatalf("with every commit on disk: err %v, %d syncs in all, want no new one", err, syncs.Load())
 	}
 }
