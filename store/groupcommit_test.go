@@ -385,13 +385,22 @@ func TestDeferredWritesSyncAtSyncPoints(t *testing.T) {
 	if !hasSetting(t, db, "deferred") {
 		t.Fatal("a deferred write is not visible once it returns")
 	}
-	for name, syncPoint := range map[string]func() error{
-		"Sync":    func() error { return db.Sync(dctx) },
-		"SyncAll": func() error { return db.SyncAll(ctx) },
+	// In this order: after SyncAll, Sync has nothing left to wait for.
+	for _, sp := range []struct {
+		name string
+		run  func() error
+	}{
+		{"Sync", func() error { return db.Sync(dctx) }},
+		{"SyncAll", func() error { return db.SyncAll(ctx) }},
 	} {
+		name := sp.name
 		done := make(chan error, 1)
-		go func() { done <- syncPoint() }()
-		<-started
+		go func() { done <- sp.run() }()
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s never started a WAL sync", name)
+		}
 		select {
 		case err := <-done:
 			t.Fatalf("%s returned (%v) before the WAL sync did", name, err)
