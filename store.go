@@ -25,6 +25,8 @@ type Store interface {
 	GetMerchantByCloverID(ctx context.Context, cloverMerchantID string) (*Merchant, error)
 	// MerchantCredentials returns the sealed credentials.
 	MerchantCredentials(ctx context.Context, merchantID string) ([]byte, error)
+	// MerchantWithCredentials is GetMerchant and MerchantCredentials in one.
+	MerchantWithCredentials(ctx context.Context, id string) (*Merchant, []byte, error)
 	// SetMerchantCredentials replaces the sealed credentials.
 	SetMerchantCredentials(ctx context.Context, merchantID string, sealedCreds []byte) error
 	// SetMerchantStatus changes a merchant's status.

@@ -119,17 +119,13 @@ func OpenCredentials(s *seal.Sealer, merchantID string, sealed []byte) (paybridg
 // merchantAuth loads a merchant and its Clover credentials. Writes are
 // refused while the merchant must reauthorize.
 func (s *Service) merchantAuth(ctx context.Context, merchantID string, write bool) (*paybridge.Merchant, clover.Auth, error) {
-	m, err := s.Store.GetMerchant(ctx, merchantID)
+	m, sealed, err := s.Store.MerchantWithCredentials(ctx, merchantID)
 	if err != nil {
 		return nil, clover.Auth{}, err
 	}
 	if write && m.Status == paybridge.MerchantReauthorizationRequired {
 		return nil, clover.Auth{}, paybridge.Errorf(paybridge.EFORBIDDEN, "",
 			"the merchant must reconnect its Clover account before paybridge can move money").WithCode("merchant_reauthorization_required")
-	}
-	sealed, err := s.Store.MerchantCredentials(ctx, merchantID)
-	if err != nil {
-		return nil, clover.Auth{}, err
 	}
 	creds, err := OpenCredentials(s.Sealer, merchantID, sealed)
 	if err != nil {

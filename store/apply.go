@@ -8,9 +8,12 @@ import (
 	"github.com/paybridge/paybridge"
 )
 
-// moneyDelta is how an invoice's amounts change in one transition.
+// moneyDelta is how an invoice's amounts change in one transition, and
+// whether its Clover order became paid (item returns can go through the
+// order from then on).
 type moneyDelta struct {
 	paid, tip, refunded, returned, reserved int64
+	orderPaid                               bool
 }
 
 func (d moneyDelta) zero() bool { return d == moneyDelta{} }
@@ -23,9 +26,9 @@ func (db *DB) moveInvoiceMoney(ctx context.Context, tx *sql.Tx, merchantID, invo
 	if !d.zero() {
 		res, err := tx.ExecContext(ctx, `UPDATE invoices SET amount_paid = amount_paid + $1, tip_paid = tip_paid + $2,
 			amount_refunded = amount_refunded + $3, amount_returned = amount_returned + $4,
-			amount_reserved = amount_reserved + $5, version = version + 1, updated_at = $6
-			WHERE id = $7 AND merchant_id = $8`,
-			d.paid, d.tip, d.refunded, d.returned, d.reserved, micros(now), invoiceID, merchantID)
+			amount_reserved = amount_reserved + $5, order_paid = order_paid OR $6, version = version + 1,
+			updated_at = $7 WHERE id = $8 AND merchant_id = $9`,
+			d.paid, d.tip, d.refunded, d.returned, d.reserved, d.orderPaid, micros(now), invoiceID, merchantID)
 		if err := db.oneRow("invoice", res, err); err != nil {
 			return nil, err
 		}
@@ -124,14 +127,8 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 		}
 		oldPaid, oldTipPaid := contribution(from, oldCaptured, oldTip)
 		newPaid, newTipPaid := contribution(p.Status, p.AmountCaptured, p.TipAmount)
-		d := moneyDelta{paid: newPaid - oldPaid, tip: newTipPaid - oldTipPaid, refunded: refunded - oldRefunded}
-		if p.Route == paybridge.RouteOrderPay && p.Status.Settled() && !from.Settled() {
-			// The Clover order itself was paid: item returns can go
-			// through it from now on.
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET order_paid = $1 WHERE id = $2`, true, invoiceID.String); err != nil {
-				return wrapf(err, "mark order paid")
-			}
-		}
+		d := moneyDelta{paid: newPaid - oldPaid, tip: newTipPaid - oldTipPaid, refunded: refunded - oldRefunded,
+			orderPaid: p.Route == paybridge.RouteOrderPay && p.Status.Settled() && !from.Settled()}
 		inv, err = db.moveInvoiceMoney(ctx, tx, p.MerchantID, invoiceID.String, d, now)
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -113,3 +114,31 @@ func pageLimit(n int) int {
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
+
+// appendScan is a scanner whose rows have more columns than the wrapped
+// scan function reads: tail receives the rest.
+type appendScan struct {
+	s    scanner
+	tail []any
+}
+
+func (a appendScan) Scan(dest ...any) error { return a.s.Scan(append(dest, a.tail...)...) }
+
+// prefixCols qualifies each column of a comma-separated list ("a, b" with
+// "t." is "t.a, t.b").
+func prefixCols(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// skip returns destinations that discard as many columns as cols lists.
+func skip(cols string) []any {
+	dest := make([]any, strings.Count(cols, ",")+1)
+	for i := range dest {
+		dest[i] = new(any)
+	}
+	return dest
+}

@@ -16,15 +16,11 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 	rec.CreatedAt = db.stamp(rec.CreatedAt)
 	rec.Completed, rec.Status, rec.Body = false, 0, nil
 	var stored *paybridge.IdempotencyRecord
-	// Nothing outside the database depends on the key alone being on disk:
-	// the request's first durable write makes it durable too, and if a
-	// power loss takes it before that, nothing of the request happened.
-	err := db.withLazyTx(ctx, func(t Tx) error {
-		tx := t.SQL
+	begin := func(q querier) error {
 		// A conflicting key released between our INSERT and SELECT is
 		// gone; then the INSERT is simply tried again.
 		for range 3 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys
+			res, err := q.ExecContext(ctx, `INSERT INTO idempotency_keys
 				(merchant_id, key, request_hash, completed, status, body, created_at)
 				VALUES ($1, $2, $3, $4, 0, NULL, $5) ON CONFLICT (merchant_id, key) DO NOTHING`,
 				rec.MerchantID, rec.Key, rec.RequestHash, false, micros(rec.CreatedAt))
@@ -38,7 +34,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 			// committed (ON CONFLICT waited for it), so this read sees it.
 			var s paybridge.IdempotencyRecord
 			var created int64
-			err = tx.QueryRowContext(ctx, `SELECT merchant_id, key, request_hash, completed, status, body, created_at
+			err = q.QueryRowContext(ctx, `SELECT merchant_id, key, request_hash, completed, status, body, created_at
 				FROM idempotency_keys WHERE merchant_id = $1 AND key = $2`, rec.MerchantID, rec.Key).
 				Scan(&s.MerchantID, &s.Key, &s.RequestHash, &s.Completed, &s.Status, &s.Body, &created)
 			if err == sql.ErrNoRows {
@@ -51,7 +47,18 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 			return nil
 		}
 		return errors.New("idempotency key kept vanishing")
-	})
+	}
+	if db.engine == EnginePostgres {
+		// Each statement on its own: the INSERT is atomic, and the
+		// SELECT only reads a committed row. No transaction saves the
+		// BEGIN and COMMIT round trips on every idempotent request.
+		err := begin(db.w)
+		return stored, db.mapErr("begin idempotency key", err)
+	}
+	// Nothing outside the database depends on the key alone being on disk:
+	// the request's first durable write makes it durable too, and if a
+	// power loss takes it before that, nothing of the request happened.
+	err := db.withLazyTx(ctx, func(t Tx) error { return begin(t.SQL) })
 	return stored, err
 }
 

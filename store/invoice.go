@@ -12,8 +12,13 @@ import (
 // querier is a *sql.DB or *sql.Tx.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	rowsQuerier
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rowsQuerier is a querier or the read pool.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 const invoiceCols = `id, merchant_id, customer_id, number, status, currency, subtotal, tax_amount, total,
@@ -108,29 +113,49 @@ func owned(ctx context.Context, q querier, table, merchantID, id string) (bool, 
 	return err == nil, err
 }
 
-// GetInvoice returns merchantID's invoice id with its line items.
+// GetInvoice returns merchantID's invoice id with its line items. It is one
+// statement, so it needs no read transaction to be consistent.
 func (db *DB) GetInvoice(ctx context.Context, merchantID, id string) (*paybridge.Invoice, error) {
-	var inv *paybridge.Invoice
-	err := db.readTx(ctx, func(q querier) (err error) {
-		inv, err = db.getInvoice(ctx, q, merchantID, id)
-		return err
-	})
+	inv, err := db.getInvoice(ctx, db.r, merchantID, id)
 	return inv, db.getErr("invoice", err)
 }
 
+// invoiceWithLines selects an invoice joined to its lines, one row per
+// line (one row with NULL line columns when it has none), so an invoice
+// costs one statement, not two.
+var invoiceWithLines = `SELECT ` + prefixCols("i.", invoiceCols) + `, ` + prefixCols("l.", lineCols) + `
+	FROM invoices i LEFT JOIN line_items l ON l.invoice_id = i.id
+	WHERE i.id = $1 AND i.merchant_id = $2 ORDER BY l.position`
+
 // getInvoice reads an invoice and its lines through q (a transaction sees
-// its own writes).
-func (db *DB) getInvoice(ctx context.Context, q querier, merchantID, id string) (*paybridge.Invoice, error) {
-	inv, err := scanInvoice(q.QueryRowContext(ctx,
-		`SELECT `+invoiceCols+` FROM invoices WHERE id = $1 AND merchant_id = $2`, id, merchantID))
+// its own writes). No such invoice is sql.ErrNoRows.
+func (db *DB) getInvoice(ctx context.Context, q rowsQuerier, merchantID, id string) (*paybridge.Invoice, error) {
+	rows, err := q.QueryContext(ctx, invoiceWithLines, id, merchantID)
 	if err != nil {
 		return nil, err
 	}
-	lines, err := db.lineItems(ctx, q, []string{id})
-	if err != nil {
+	defer rows.Close()
+	var inv *paybridge.Invoice
+	for rows.Next() {
+		var li nullLine
+		row := appendScan{rows, li.dest()}
+		if inv == nil {
+			if inv, err = scanInvoice(row); err != nil {
+				return nil, err
+			}
+		} else if err := row.Scan(skip(invoiceCols)...); err != nil {
+			return nil, err
+		}
+		if li.ID.Valid {
+			inv.LineItems = append(inv.LineItems, li.item())
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	inv.LineItems = lines[id]
+	if inv == nil {
+		return nil, sql.ErrNoRows
+	}
 	return inv, nil
 }
 

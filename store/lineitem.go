@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,25 @@ import (
 
 const lineCols = `id, invoice_id, description, quantity, unit_amount, tax_rate_bps, amount, tax_amount,
 	quantity_returned, clover_item_id`
+
+// nullLine is a line item's columns from a LEFT JOIN (all NULL when the
+// invoice has no lines).
+type nullLine struct {
+	ID, InvoiceID, Description, CloverItemID                              sql.NullString
+	Quantity, UnitAmount, TaxRateBPS, Amount, TaxAmount, QuantityReturned sql.NullInt64
+}
+
+// dest lists the scan destinations in lineCols' order.
+func (n *nullLine) dest() []any {
+	return []any{&n.ID, &n.InvoiceID, &n.Description, &n.Quantity, &n.UnitAmount, &n.TaxRateBPS,
+		&n.Amount, &n.TaxAmount, &n.QuantityReturned, &n.CloverItemID}
+}
+
+func (n *nullLine) item() paybridge.LineItem {
+	return paybridge.LineItem{ID: n.ID.String, Description: n.Description.String, Quantity: n.Quantity.Int64,
+		UnitAmount: n.UnitAmount.Int64, TaxRateBPS: n.TaxRateBPS.Int64, Amount: n.Amount.Int64,
+		TaxAmount: n.TaxAmount.Int64, QuantityReturned: n.QuantityReturned.Int64, CloverItemID: n.CloverItemID.String}
+}
 
 // lineItems loads the lines of the given invoices, in their order.
 func (db *DB) lineItems(ctx context.Context, q querier, invoiceIDs []string) (map[string][]paybridge.LineItem, error) {

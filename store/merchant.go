@@ -63,6 +63,18 @@ func (db *DB) MerchantCredentials(ctx context.Context, merchantID string) ([]byt
 	return b, db.getErr("merchant", err)
 }
 
+// MerchantWithCredentials returns the merchant and its sealed credentials
+// in one statement: every Clover call on a request needs both.
+func (db *DB) MerchantWithCredentials(ctx context.Context, id string) (*paybridge.Merchant, []byte, error) {
+	var sealed []byte
+	m, err := scanMerchant(appendScan{db.r.QueryRowContext(ctx,
+		`SELECT `+merchantCols+`, sealed_creds FROM merchants WHERE id = $1`, id), []any{&sealed}})
+	if err != nil {
+		return nil, nil, db.getErr("merchant", err)
+	}
+	return m, sealed, nil
+}
+
 // SetMerchantCredentials replaces the sealed credentials.
 func (db *DB) SetMerchantCredentials(ctx context.Context, merchantID string, sealedCreds []byte) error {
 	res, err := db.exec(ctx, `UPDATE merchants SET sealed_creds = $1, updated_at = $2 WHERE id = $3`,

@@ -37,6 +37,13 @@ func testMerchants(t *testing.T, s paybridge.Store) {
 	if !bytes.Equal(creds, sealed) {
 		t.Errorf("credentials after set = %x, want %x (binary-safe)", creds, sealed)
 	}
+	fresh, err := s.GetMerchant(ctx, m.ID)
+	ok(t, err)
+	both, bothCreds, err := s.MerchantWithCredentials(ctx, m.ID)
+	ok(t, err)
+	if diff := cmp.Diff(fresh, both); diff != "" || !bytes.Equal(bothCreds, sealed) {
+		t.Errorf("MerchantWithCredentials: credentials %x, want %x; merchant (-want +got):\n%s", bothCreds, sealed, diff)
+	}
 
 	ok(t, s.SetMerchantStatus(ctx, m.ID, paybridge.MerchantReauthorizationRequired))
 	got, err = s.GetMerchant(ctx, m.ID)
@@ -57,6 +64,8 @@ func testMerchants(t *testing.T, s paybridge.Store) {
 	_, err = s.GetMerchantByCloverID(ctx, "NOPE")
 	wantErr(t, err, paybridge.ENOTFOUND, "")
 	_, err = s.MerchantCredentials(ctx, missing)
+	wantErr(t, err, paybridge.ENOTFOUND, "")
+	_, _, err = s.MerchantWithCredentials(ctx, missing)
 	wantErr(t, err, paybridge.ENOTFOUND, "")
 	wantErr(t, s.SetMerchantCredentials(ctx, missing, sealed), paybridge.ENOTFOUND, "")
 	wantErr(t, s.SetMerchantStatus(ctx, missing, paybridge.MerchantActive), paybridge.ENOTFOUND, "")
