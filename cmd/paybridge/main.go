@@ -36,6 +36,7 @@ func commands() map[string]command {
 var version = "dev"
 
 func main() {
+	syscallHeadroom()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
