@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -147,32 +146,16 @@ func (r *Runner) Stop(ctx context.Context) error {
 }
 
 // enqueueFanout is the store's commit hook: one fan-out job per event, in
-// the event's own transaction — but only for merchants with an enabled
-// webhook endpoint. Most merchants of a sandbox or a fresh install have
-// none, and a job per event would put background writes on every payment's
-// path for nothing. Checked inside the same transaction, so an endpoint
-// created before the event committed is always seen. (The event itself is
-// always stored: GET /v1/events and `paybridge listen` read it.)
+// the event's own transaction. The store calls it only with events of
+// merchants that have an enabled webhook endpoint, read by the event's
+// own INSERT (store.EventsFunc): most merchants of a sandbox or a fresh
+// install have none, and a job per event would put background writes on
+// every payment's path for nothing.
 func (r *Runner) enqueueFanout(ctx context.Context, tx store.Tx, events []*paybridge.Event) error {
-	listening := map[string]bool{}
-	params := make([]river.InsertManyParams, 0, len(events))
-	for _, ev := range events {
-		has, seen := listening[ev.MerchantID]
-		if !seen {
-			err := tx.SQL.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_endpoints
-				WHERE merchant_id = $1 AND disabled = $2)`, ev.MerchantID, false).Scan(&has)
-			if err != nil {
-				return fmt.Errorf("look up webhook endpoints: %w", err)
-			}
-			listening[ev.MerchantID] = has
-		}
-		if has {
-			params = append(params, river.InsertManyParams{Args: FanoutArgs{EventID: ev.ID, MerchantID: ev.MerchantID},
-				InsertOpts: &river.InsertOpts{Queue: queueWebhooks}})
-		}
-	}
-	if len(params) == 0 {
-		return nil
+	params := make([]river.InsertManyParams, len(events))
+	for i, ev := range events {
+		params[i] = river.InsertManyParams{Args: FanoutArgs{EventID: ev.ID, MerchantID: ev.MerchantID},
+			InsertOpts: &river.InsertOpts{Queue: queueWebhooks}}
 	}
 	return r.q.InsertTx(ctx, tx, params)
 }

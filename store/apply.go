@@ -19,34 +19,36 @@ type moneyDelta struct {
 func (d moneyDelta) zero() bool { return d == moneyDelta{} }
 
 // moveInvoiceMoney adds d to the invoice's amounts, Settle()s it and
-// returns it, inside tx. The UPDATE comes first so that on PostgreSQL it
-// locks the row and the read that follows cannot be overtaken.
+// returns it, inside tx: one read (the row locked on PostgreSQL) and one
+// write, whatever the status becomes.
 func (db *DB) moveInvoiceMoney(ctx context.Context, tx *sql.Tx, merchantID, invoiceID string, d moneyDelta,
 	now time.Time) (*paybridge.Invoice, error) {
-	if !d.zero() {
-		res, err := tx.ExecContext(ctx, `UPDATE invoices SET amount_paid = amount_paid + $1, tip_paid = tip_paid + $2,
-			amount_refunded = amount_refunded + $3, amount_returned = amount_returned + $4,
-			amount_reserved = amount_reserved + $5, order_paid = order_paid OR $6, version = version + 1,
-			updated_at = $7 WHERE id = $8 AND merchant_id = $9`,
-			d.paid, d.tip, d.refunded, d.returned, d.reserved, d.orderPaid, micros(now), invoiceID, merchantID)
-		if err := db.oneRow("invoice", res, err); err != nil {
-			return nil, err
-		}
-	}
-	inv, err := db.getInvoice(ctx, tx, merchantID, invoiceID)
+	inv, err := db.getInvoice(ctx, tx, merchantID, invoiceID, db.lockInvoice())
 	if err != nil {
-		return nil, err
+		return nil, db.getErr("invoice", err)
 	}
 	if d.zero() {
 		return inv, nil
 	}
-	status, paidAt := inv.Status, inv.PaidAt
+	status := inv.Status
+	inv.AmountPaid += d.paid
+	inv.TipPaid += d.tip
+	inv.AmountRefunded += d.refunded
+	inv.AmountReturned += d.returned
+	inv.OrderPaid = inv.OrderPaid || d.orderPaid
+	inv.Version++
+	inv.UpdatedAt = now
 	inv.Settle(now)
-	if inv.Status != status || inv.PaidAt != paidAt {
-		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = $1, paid_at = $2 WHERE id = $3`,
-			inv.Status, microsPtr(inv.PaidAt), invoiceID); err != nil {
-			return nil, wrapf(err, "settle invoice")
-		}
+	// Amounts as increments, so the write is right even if it were ever
+	// run without the lock; status and paid_at as Settle decided.
+	res, err := tx.ExecContext(ctx, `UPDATE invoices SET amount_paid = amount_paid + $1, tip_paid = tip_paid + $2,
+		amount_refunded = amount_refunded + $3, amount_returned = amount_returned + $4,
+		amount_reserved = amount_reserved + $5, order_paid = $6, status = $7, paid_at = $8,
+		version = version + 1, updated_at = $9 WHERE id = $10 AND merchant_id = $11`,
+		d.paid, d.tip, d.refunded, d.returned, d.reserved, inv.OrderPaid, inv.Status, microsPtr(inv.PaidAt),
+		micros(now), invoiceID, merchantID)
+	if err := db.oneRow("invoice", res, err); err != nil {
+		return nil, err
 	}
 	// Events only when paid or refunded money moved (a reservation alone
 	// is not news).

@@ -40,8 +40,9 @@ type Options struct {
 type DB struct {
 	Logger *slog.Logger
 	Now    func() time.Time
-	// OnEvents, when set, runs inside every transaction that wrote events,
-	// just before commit (tx.go): the job runner enqueues deliveries there.
+	// OnEvents, when set, runs inside every transaction that wrote events
+	// someone listens to, just before commit (tx.go): the job runner
+	// enqueues deliveries there.
 	OnEvents EventsFunc
 
 	engine string

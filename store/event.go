@@ -46,13 +46,17 @@ func (db *DB) emit(ctx context.Context, tx *sql.Tx, ev *paybridge.Event, obj any
 		}
 		ev.Data = b
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	// Whether anyone listens is read by the same statement, inside the
+	// transaction, so an endpoint created before this commits is seen.
+	var listened bool
+	if err := tx.QueryRowContext(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		RETURNING EXISTS (SELECT 1 FROM webhook_endpoints WHERE merchant_id = $2 AND disabled = $9)`,
 		ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion, string(ev.Data),
-		micros(ev.CreatedAt)); err != nil {
+		micros(ev.CreatedAt), false).Scan(&listened); err != nil {
 		return wrapf(err, "insert event")
 	}
-	if st := db.state(tx); st != nil {
-		st.events = append(st.events, ev)
+	if st := db.state(tx); st != nil && listened {
+		st.listened = append(st.listened, ev)
 	}
 	return nil
 }

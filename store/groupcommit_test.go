@@ -101,7 +101,7 @@ func TestGroupCommitKeepsOutcomesApart(t *testing.T) {
 	}
 	emit := func(tx Tx, id string) {
 		st := db.state(tx.SQL)
-		st.events = append(st.events, &paybridge.Event{ID: id})
+		st.listened = append(st.listened, &paybridge.Event{ID: id})
 	}
 	release, held := holdWriter(t, db)
 	before := commits(db)

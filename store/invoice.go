@@ -80,11 +80,14 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 		if err := db.writeLineItems(ctx, tx, inv.ID, inv.LineItems, nil); err != nil {
 			return err
 		}
-		stored, err := db.getInvoice(ctx, tx, inv.MerchantID, inv.ID)
-		if err != nil {
-			return err
+		// The invoice as a read would return it, without the read.
+		stored := *inv
+		stored.Number, stored.Version = number, 1
+		stored.PaidAt, stored.VoidedAt = fromMicrosPtr(microsPtr(inv.PaidAt)), fromMicrosPtr(microsPtr(inv.VoidedAt))
+		if len(stored.Metadata) == 0 {
+			stored.Metadata = nil
 		}
-		return db.emitInvoiceAs(ctx, tx, stored, paybridge.EventInvoiceCreated, inv.CreatedAt)
+		return db.emitInvoiceAs(ctx, tx, &stored, paybridge.EventInvoiceCreated, inv.CreatedAt)
 	})
 	if err != nil {
 		return err
@@ -116,7 +119,7 @@ func owned(ctx context.Context, q querier, table, merchantID, id string) (bool, 
 // GetInvoice returns merchantID's invoice id with its line items. It is one
 // statement, so it needs no read transaction to be consistent.
 func (db *DB) GetInvoice(ctx context.Context, merchantID, id string) (*paybridge.Invoice, error) {
-	inv, err := db.getInvoice(ctx, db.r, merchantID, id)
+	inv, err := db.getInvoice(ctx, db.r, merchantID, id, "")
 	return inv, db.getErr("invoice", err)
 }
 
@@ -127,10 +130,22 @@ var invoiceWithLines = `SELECT ` + prefixCols("i.", invoiceCols) + `, ` + prefix
 	FROM invoices i LEFT JOIN line_items l ON l.invoice_id = i.id
 	WHERE i.id = $1 AND i.merchant_id = $2 ORDER BY l.position`
 
+// lockInvoice is what getInvoice appends to lock the invoice's row until
+// the transaction ends: on PostgreSQL, so a concurrent transaction cannot
+// change its amounts between this read and the write that follows; SQLite
+// runs one write transaction at a time and needs nothing.
+func (db *DB) lockInvoice() string {
+	if db.engine == EnginePostgres {
+		return " FOR UPDATE OF i"
+	}
+	return ""
+}
+
 // getInvoice reads an invoice and its lines through q (a transaction sees
-// its own writes). No such invoice is sql.ErrNoRows.
-func (db *DB) getInvoice(ctx context.Context, q rowsQuerier, merchantID, id string) (*paybridge.Invoice, error) {
-	rows, err := q.QueryContext(ctx, invoiceWithLines, id, merchantID)
+// its own writes); lock is appended to the query (db.lockInvoice() or "").
+// No such invoice is sql.ErrNoRows.
+func (db *DB) getInvoice(ctx context.Context, q rowsQuerier, merchantID, id, lock string) (*paybridge.Invoice, error) {
+	rows, err := q.QueryContext(ctx, invoiceWithLines+lock, id, merchantID)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +219,7 @@ func (db *DB) UpdateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 		if oldStatus == inv.Status || inv.Status != paybridge.InvoiceVoid {
 			return nil
 		}
-		stored, err := db.getInvoice(ctx, tx, inv.MerchantID, inv.ID)
+		stored, err := db.getInvoice(ctx, tx, inv.MerchantID, inv.ID, "")
 		if err != nil {
 			return err
 		}

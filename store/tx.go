@@ -23,14 +23,16 @@ type Tx struct {
 }
 
 // EventsFunc is called inside a transaction, just before commit, with the
-// events the transaction wrote (never empty). An error rolls the whole
-// transaction back, so what it enqueues is durable exactly when the change
-// is.
+// events the transaction wrote for merchants with an enabled webhook
+// endpoint (never empty: it is not called when there are none; every event
+// is stored either way, for GET /v1/events and `paybridge listen`). An
+// error rolls the whole transaction back, so what it enqueues is durable
+// exactly when the change is.
 type EventsFunc func(ctx context.Context, tx Tx, events []*paybridge.Event) error
 
 // txState is what a transaction accumulates for its commit hook.
 type txState struct {
-	events []*paybridge.Event
+	listened []*paybridge.Event // events someone listens to (EventsFunc)
 }
 
 // WithRiverTx runs fn in one write transaction like WithTx, handing it the
@@ -75,8 +77,8 @@ func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
 		_ = t.SQL.Rollback()
 		return db.mapErr("tx", err)
 	}
-	if len(st.events) > 0 && db.OnEvents != nil {
-		if err := db.OnEvents(ctx, t, st.events); err != nil {
+	if len(st.listened) > 0 && db.OnEvents != nil {
+		if err := db.OnEvents(ctx, t, st.listened); err != nil {
 			_ = t.SQL.Rollback()
 			return db.mapErr("on events", err)
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/store"
 )
@@ -24,6 +26,8 @@ func RunEvents(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"EventsOfTransitions", testEventsOfTransitions},
 		{"EventsRollBackWithTheChange", testEventsRollBack},
 		{"HookSeesTheTransaction", testHookSeesTheTransaction},
+		{"HookOnlyForListeners", testHookOnlyForListeners},
+		{"CreatedEventIsTheStoredInvoice", testCreatedEventIsTheStoredInvoice},
 		{"EventListing", testEventListing},
 		{"WebhookEndpoints", testWebhookEndpoints},
 		{"CloverNoticesDedupe", testCloverNotices},
@@ -152,11 +156,22 @@ func succeedFrom(t *testing.T, db *store.DB, p *paybridge.Payment, from paybridg
 	ok(t, err)
 }
 
+// listen gives m an enabled webhook endpoint (disabled when off), so the
+// commit hook runs for its events.
+func listen(t *testing.T, db *store.DB, m *paybridge.Merchant, on bool) *paybridge.WebhookEndpoint {
+	t.Helper()
+	e := &paybridge.WebhookEndpoint{MerchantID: m.ID, URL: "https://crm.example.com/h",
+		Events: []paybridge.EventType{"*"}, SealedSecret: []byte{1}, Disabled: !on}
+	ok(t, db.CreateWebhookEndpoint(context.Background(), e))
+	return e
+}
+
 // A hook that fails rolls the change back with its events: they are one
 // transaction.
 func testEventsRollBack(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	m := newMerchant(t, db)
+	listen(t, db, m, true)
 	inv := newInvoice(t, db, m, newCustomer(t, db, m))
 	p := newPayment(t, db, m, inv, 2550)
 	boom := errors.New("queue down")
@@ -182,6 +197,7 @@ func testEventsRollBack(t *testing.T, db *store.DB) {
 // the uncommitted event row; on SQLite the *sql.Tx does.
 func testHookSeesTheTransaction(t *testing.T, db *store.DB) {
 	m := newMerchant(t, db)
+	listen(t, db, m, true)
 	inv := newInvoice(t, db, m, newCustomer(t, db, m))
 	p := newPayment(t, db, m, inv, 2550)
 	var seen, calls int
@@ -207,6 +223,82 @@ func testHookSeesTheTransaction(t *testing.T, db *store.DB) {
 	}
 	if (db.Dialect() == store.EnginePostgres) != (db.Pool() != nil) {
 		t.Fatal("dialect and pool disagree")
+	}
+}
+
+// The hook gets only the events of merchants with an enabled endpoint
+// (what it enqueues is for them), and is not called at all without any;
+// every event is stored either way.
+func testHookOnlyForListeners(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var got []string
+	db.OnEvents = func(_ context.Context, _ store.Tx, evs []*paybridge.Event) error {
+		if len(evs) == 0 {
+			t.Error("hook called with no events")
+		}
+		for _, ev := range evs {
+			got = append(got, ev.MerchantID+" "+string(ev.Type))
+		}
+		return nil
+	}
+	defer func() { db.OnEvents = nil }()
+	pay := func(m *paybridge.Merchant) {
+		inv := newInvoice(t, db, m, newCustomer(t, db, m))
+		succeed(t, db, newPayment(t, db, m, inv, 2550))
+	}
+
+	quiet := newMerchant(t, db)
+	pay(quiet)
+	off := listen(t, db, quiet, false)
+	pay(quiet)
+	if len(got) != 0 {
+		t.Fatalf("hook got %v for a merchant without an enabled endpoint", got)
+	}
+	if n := len(eventsOf(t, db, quiet, "")); n != 6 { // 2 × (created, succeeded, paid)
+		t.Fatalf("merchant without listeners has %d events stored, want 6", n)
+	}
+
+	off.Disabled = false
+	ok(t, db.UpdateWebhookEndpoint(ctx, off))
+	pay(quiet)
+	want := []string{quiet.ID + " invoice.created", quiet.ID + " payment.succeeded", quiet.ID + " invoice.paid"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("hook got %v, want %v", got, want)
+	}
+}
+
+// invoice.created carries the invoice exactly as a read returns it (the
+// store builds it from what it wrote rather than reading it back).
+func testCreatedEventIsTheStoredInvoice(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	m := newMerchant(t, db)
+	c := newCustomer(t, db, m)
+	paid := time.Date(2026, 11, 1, 9, 30, 0, 123456789, time.UTC)
+	for _, inv := range []*paybridge.Invoice{
+		newInvoice(t, db, m, c),
+		{MerchantID: m.ID, CustomerID: c.ID, Currency: "cad", Metadata: map[string]string{}, PaidAt: &paid,
+			CreatedAt: paid, LineItems: []paybridge.LineItem{{Description: "Visit", Quantity: 1, UnitAmount: 7500,
+				QuantityReturned: 0, CloverItemID: "ITEM1"}}},
+	} {
+		if inv.ID == "" {
+			inv.ComputeTotals()
+			ok(t, db.CreateInvoice(ctx, inv))
+		}
+		evs := eventsOf(t, db, m, inv.ID)
+		if len(evs) != 1 || evs[0].Type != paybridge.EventInvoiceCreated {
+			t.Fatalf("events of a new invoice: %v", types(evs))
+		}
+		stored, err := db.GetInvoice(ctx, m.ID, inv.ID)
+		ok(t, err)
+		want, err := json.Marshal(stored)
+		ok(t, err)
+		var wantMap, gotMap map[string]any
+		ok(t, json.Unmarshal(want, &wantMap))
+		ok(t, json.Unmarshal(evs[0].Data, &gotMap))
+		wantMap["amount_due"] = float64(stored.AmountDue())
+		if diff := cmp.Diff(wantMap, gotMap); diff != "" {
+			t.Errorf("invoice.created data (-read +event):\n%s", diff)
+		}
 	}
 }
 

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) paybridge.Store) {
 		{"DuePayments", testDuePayments},
 		{"Refunds", testRefunds},
 		{"RefundsConcurrent", testRefundsConcurrent},
+		{"InvoiceMoneyConcurrent", testInvoiceMoneyConcurrent},
 		{"ApplyRefundFailed", testApplyRefundFailed},
 		{"DueRefunds", testDueRefunds},
 		{"Returns", testReturns},
