@@ -17,6 +17,7 @@ const (
 	sqliteConstraintPrimaryKey = 1555
 	sqliteConstraintUnique     = 2067
 	sqliteConstraintForeignKey = 787
+	sqliteBusy                 = 5
 	pgUniqueViolation          = "23505"
 	pgForeignKeyViolation      = "23503"
 )
@@ -38,6 +39,12 @@ func isUnique(err error) bool {
 	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == pgUniqueViolation
+}
+
+// isBusy reports SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteBusy
 }
 
 // isForeignKey reports a foreign-key violation, on either engine.

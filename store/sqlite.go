@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -43,7 +44,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	w.SetConnMaxIdleTime(0)
 	// The writer connects first so the file exists in WAL mode before any
 	// reader opens it.
-	if err := w.PingContext(ctx); err != nil {
+	if err := connectWriter(ctx, w); err != nil {
 		w.Close()
 		return wrapf(err, "connect sqlite writer")
 	}
@@ -95,4 +96,24 @@ func walSyncOf(ctx context.Context, w *sql.DB) (*walSync, error) {
 		return newWALSync(nil), nil
 	}
 	return newWALSync(syncFile(file + "-wal")), nil
+}
+
+// connectWriter opens the writer's connection. Two connections switching a
+// new file to WAL at the same moment (paybridge processes starting
+// together, or `migrate` beside `serve`) can get SQLITE_BUSY at once, not
+// after the busy timeout: SQLite refuses instead of deadlocking. So a
+// busy connect is retried, for as long as the busy timeout would wait.
+func connectWriter(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := w.PingContext(ctx)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
