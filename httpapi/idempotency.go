@@ -86,13 +86,7 @@ func Idempotency(store IdempotencyStore, now func() time.Time) func(http.Handler
 			}
 			// The outcome must be recorded even if the client hangs up.
 			ctx := context.WithoutCancel(r.Context())
-			// The handler runs under Defer, and the key is begun under the
-			// same deferral: a store may write the key's row with the
-			// handler's first write.
-			if d, ok := store.(Deferrer); ok {
-				r = r.WithContext(d.Defer(r.Context()))
-			}
-			prev, err := store.BeginIdempotent(context.WithoutCancel(r.Context()), rec)
+			prev, err := store.BeginIdempotent(ctx, rec)
 			if err != nil {
 				WriteError(w, r, err)
 				return
@@ -156,6 +150,9 @@ func replay(w http.ResponseWriter, r *http.Request, prev *paybridge.IdempotencyR
 // stores or releases the key when the handler returns (or panics).
 func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.Handler, store IdempotencyStore, rec *paybridge.IdempotencyRecord) {
 	d, deferring := store.(Deferrer)
+	if deferring {
+		r = r.WithContext(d.Defer(r.Context()))
+	}
 	cw := &captureWriter{header: w.Header()}
 	done := false
 	defer func() {

@@ -24,12 +24,8 @@ import (
 
 type deferKey struct{}
 
-// deferral is the highest commit made under a Defer context, and the
-// idempotency key the request claimed (claims.go).
-type deferral struct {
-	seq   atomic.Uint64
-	claim atomic.Pointer[claim]
-}
+// deferral is the highest commit made under a Defer context.
+type deferral struct{ seq atomic.Uint64 }
 
 func (d *deferral) raise(n uint64) {
 	for {

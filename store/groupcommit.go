@@ -64,7 +64,6 @@ type committer struct {
 	queue   []*txReq
 	leading bool
 	closed  bool
-	claims  claims // idempotency keys in flight (claims.go)
 }
 
 // errClosed answers transactions after Close.
@@ -204,9 +203,6 @@ func (c *committer) commit(group []*txReq) {
 	defer db.txs.Delete(tx)
 	t := Tx{SQL: tx}
 	ran := false // some caller's work is in the transaction
-	// Idempotency keys whose in-flight row a caller's work wrote first
-	// (claims.go): written once the transaction commits.
-	claimed := make([]*claim, len(group))
 	// A group of one needs no savepoint: its failure rolls the whole
 	// transaction back.
 	sp := len(group) > 1
@@ -222,20 +218,10 @@ func (c *committer) commit(group []*txReq) {
 		}
 		*st = txState{}
 		err := runFn(func(t Tx) error {
-			cl, err := writeClaim(r.ctx, t.SQL, claimed[:i])
-			if err != nil {
+			if err := r.fn(t); err != nil || len(st.listened) == 0 || db.OnEvents == nil {
 				return err
 			}
-			if err := r.fn(t); err != nil {
-				return err
-			}
-			if len(st.listened) > 0 && db.OnEvents != nil {
-				if err := db.OnEvents(r.ctx, t, st.listened); err != nil {
-					return err
-				}
-			}
-			claimed[i] = cl
-			return nil
+			return db.OnEvents(r.ctx, t, st.listened)
 		}, t)
 		if err != nil {
 			if _, ok := err.(*panicked); !ok {
@@ -271,9 +257,6 @@ func (c *committer) commit(group []*txReq) {
 		seq := c.wal.wrote()
 		for i := range res {
 			res[i].seq = seq
-			if claimed[i] != nil {
-				claimed[i].written.Store(true)
-			}
 		}
 	}
 	answer()

@@ -11,26 +11,19 @@ import (
 
 // BeginIdempotent inserts rec as in flight and returns (nil, nil); if the
 // (merchant, key) pair exists it returns the stored record (completed or
-// in flight) and writes nothing. On SQLite under Defer the key is claimed
-// and its row written with the request's first write (claims.go).
+// in flight) and writes nothing.
 func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRecord) (*paybridge.IdempotencyRecord, error) {
 	rec.CreatedAt = db.stamp(rec.CreatedAt)
 	rec.Completed, rec.Status, rec.Body = false, 0, nil
-	if db.group != nil {
-		if c := db.group.claims.holder(rec.MerchantID, rec.Key); c != nil {
-			return c.inFlight(), nil
-		}
-		if d := deferralOf(ctx); d != nil {
-			return db.claimIdempotent(ctx, d, rec)
-		}
-	}
 	var stored *paybridge.IdempotencyRecord
 	begin := func(q querier) error {
 		// A conflicting key released between our INSERT and SELECT is
 		// gone; then the INSERT is simply tried again.
 		for range 3 {
-			res, err := q.ExecContext(ctx, insertKey, rec.MerchantID, rec.Key, rec.RequestHash, false, 0, nil,
-				micros(rec.CreatedAt))
+			res, err := q.ExecContext(ctx, `INSERT INTO idempotency_keys
+				(merchant_id, key, request_hash, completed, status, body, created_at)
+				VALUES ($1, $2, $3, $4, 0, NULL, $5) ON CONFLICT (merchant_id, key) DO NOTHING`,
+				rec.MerchantID, rec.Key, rec.RequestHash, false, micros(rec.CreatedAt))
 			if err != nil {
 				return wrapf(err, "insert idempotency key")
 			}
@@ -39,9 +32,19 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 			}
 			// The key exists. On PostgreSQL the conflicting row is
 			// committed (ON CONFLICT waited for it), so this read sees it.
-			if stored, err = db.readIdempotent(ctx, q, rec.MerchantID, rec.Key); err != nil || stored != nil {
-				return err
+			var s paybridge.IdempotencyRecord
+			var created int64
+			err = q.QueryRowContext(ctx, `SELECT merchant_id, key, request_hash, completed, status, body, created_at
+				FROM idempotency_keys WHERE merchant_id = $1 AND key = $2`, rec.MerchantID, rec.Key).
+				Scan(&s.MerchantID, &s.Key, &s.RequestHash, &s.Completed, &s.Status, &s.Body, &created)
+			if err == sql.ErrNoRows {
+				continue
+			} else if err != nil {
+				return wrapf(err, "read idempotency key")
 			}
+			s.CreatedAt = fromMicros(created)
+			stored = &s
+			return nil
 		}
 		return errors.New("idempotency key kept vanishing")
 	}
@@ -59,32 +62,12 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 	return stored, err
 }
 
-// readIdempotent returns the stored key, or nil if there is none.
-func (db *DB) readIdempotent(ctx context.Context, q rowQuerier, merchantID, key string) (*paybridge.IdempotencyRecord, error) {
-	var s paybridge.IdempotencyRecord
-	var created int64
-	err := q.QueryRowContext(ctx, `SELECT merchant_id, key, request_hash, completed, status, body, created_at
-		FROM idempotency_keys WHERE merchant_id = $1 AND key = $2`, merchantID, key).
-		Scan(&s.MerchantID, &s.Key, &s.RequestHash, &s.Completed, &s.Status, &s.Body, &created)
-	if err == sql.ErrNoRows {
-		return nil, nil
-	} else if err != nil {
-		return nil, wrapf(err, "read idempotency key")
-	}
-	s.CreatedAt = fromMicros(created)
-	return &s, nil
-}
-
 // CompleteIdempotent stores the response of an in-flight key. An absent
 // key is ENOTFOUND; a completed one is ECONFLICT "idempotency_completed"
 // (the first response stands).
 func (db *DB) CompleteIdempotent(ctx context.Context, merchantID, key string, status int, body []byte) error {
 	if body == nil {
 		body = []byte{}
-	}
-	defer db.dropClaim(merchantID, key)
-	if done, err := db.endClaim(ctx, merchantID, key, true, status, body); done {
-		return err
 	}
 	res, err := db.exec(ctx, `UPDATE idempotency_keys SET completed = $1, status = $2, body = $3
 		WHERE merchant_id = $4 AND key = $5 AND completed = $6`, true, status, body, merchantID, key, false)
@@ -94,20 +77,9 @@ func (db *DB) CompleteIdempotent(ctx context.Context, merchantID, key string, st
 // ReleaseIdempotent forgets an in-flight key so the client may retry. An
 // absent key is ENOTFOUND; a completed one is ECONFLICT and stays.
 func (db *DB) ReleaseIdempotent(ctx context.Context, merchantID, key string) error {
-	defer db.dropClaim(merchantID, key)
-	if done, err := db.endClaim(ctx, merchantID, key, false, 0, nil); done {
-		return err
-	}
 	res, err := db.exec(ctx, `DELETE FROM idempotency_keys
 		WHERE merchant_id = $1 AND key = $2 AND completed = $3`, merchantID, key, false)
 	return db.inFlightOnly(ctx, res, err, merchantID, key)
-}
-
-// dropClaim ends a key's claim in this process, after its end is written.
-func (db *DB) dropClaim(merchantID, key string) {
-	if db.group != nil {
-		db.group.claims.drop(merchantID, key)
-	}
 }
 
 // inFlightOnly explains a write that matched no in-flight key.

@@ -13,16 +13,12 @@ import (
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	rowsQuerier
-	rowQuerier
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// rowsQuerier and rowQuerier are a querier or the read pool.
+// rowsQuerier is a querier or the read pool.
 type rowsQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-type rowQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 const invoiceCols = `id, merchant_id, customer_id, number, status, currency, subtotal, tax_amount, total,
