@@ -98,11 +98,13 @@ func walSyncOf(ctx context.Context, w *sql.DB) (*walSync, error) {
 	return newWALSync(syncFile(file + "-wal")), nil
 }
 
-// connectWriter opens the writer's connection. Two connections switching a
-// new file to WAL at the same moment (paybridge processes starting
-// together, or `migrate` beside `serve`) can get SQLITE_BUSY at once, not
-// after the busy timeout: SQLite refuses instead of deadlocking. So a
-// busy connect is retried, for as long as the busy timeout would wait.
+// connectWriter opens the writer's connection. Connections opening a new
+// file at the same moment (paybridge processes starting together, or
+// `migrate` beside `serve`) can get SQLITE_BUSY from the connect's pragmas
+// without the busy timeout applying (TestMigrateConcurrently did, 2 runs
+// in 18; the WAL switch, which SQLite refuses at once rather than risk a
+// deadlock, is the likely step). So a busy connect is retried, for as
+// long as the busy timeout would wait.
 func connectWriter(ctx context.Context, w *sql.DB) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
