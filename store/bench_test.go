@@ -28,6 +28,13 @@ func newBenchInvoice(b *testing.B, db *store.DB, m *paybridge.Merchant, c *paybr
 	return inv
 }
 
+// onEngines runs fn as a sub-benchmark on a fresh SQLite store and a
+// fresh PostgreSQL one (skipped without PAYBRIDGE_TEST_POSTGRES_URL).
+func onEngines(b *testing.B, fn func(b *testing.B, db *store.DB)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, openSQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, openPostgres(b)) })
+}
+
 func must2(b testing.TB, err error) {
 	b.Helper()
 	if err != nil {
@@ -57,30 +64,26 @@ func BenchmarkGetInvoice(b *testing.B) {
 // insert the pending row, then ApplyPayment to succeeded, which updates and
 // settles the invoice. Each iteration pays a fresh invoice.
 func BenchmarkCreatePaymentApply(b *testing.B) {
-	engines := map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres}
-	for _, name := range []string{"sqlite", "postgres"} {
-		b.Run(name, func(b *testing.B) {
-			db := engines[name](b)
-			m, c, _ := benchFixture(b, db)
-			invs := make([]*paybridge.Invoice, b.N)
-			for i := range invs {
-				invs[i] = newBenchInvoice(b, db, m, c)
+	onEngines(b, func(b *testing.B, db *store.DB) {
+		m, c, _ := benchFixture(b, db)
+		invs := make([]*paybridge.Invoice, b.N)
+		for i := range invs {
+			invs[i] = newBenchInvoice(b, db, m, c)
+		}
+		ctx := context.Background()
+		now := time.Now()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			p := &paybridge.Payment{MerchantID: m.ID, InvoiceID: invs[i].ID, Amount: invs[i].Total,
+				Currency: "usd", Method: paybridge.MethodToken, IdempotencyKey: "k", Source: "clv_x"}
+			must2(b, db.CreatePayment(ctx, p))
+			p.Status = paybridge.PaymentSucceeded
+			if _, err := db.ApplyPayment(ctx, p, paybridge.PaymentPending, now); err != nil {
+				b.Fatal(err)
 			}
-			ctx := context.Background()
-			now := time.Now()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				p := &paybridge.Payment{MerchantID: m.ID, InvoiceID: invs[i].ID, Amount: invs[i].Total,
-					Currency: "usd", Method: paybridge.MethodToken, IdempotencyKey: "k", Source: "clv_x"}
-				must2(b, db.CreatePayment(ctx, p))
-				p.Status = paybridge.PaymentSucceeded
-				if _, err := db.ApplyPayment(ctx, p, paybridge.PaymentPending, now); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkPaidInvoiceWrites is every write of one paid invoice on the
@@ -91,40 +94,36 @@ func BenchmarkCreatePaymentApply(b *testing.B) {
 // work (statements, commits, WAL writes) and not the waits for the disk:
 // on SQLite that work is serialized on the one writer connection.
 func BenchmarkPaidInvoiceWrites(b *testing.B) {
-	engines := map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres}
-	for _, name := range []string{"sqlite", "postgres"} {
-		b.Run(name, func(b *testing.B) {
-			db := engines[name](b)
-			m, c, _ := benchFixture(b, db)
-			body := make([]byte, 1500) // a stored response
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				key := paybridge.NewID("")
-				request := func(k string, handler func(ctx context.Context)) {
-					ctx := db.Defer(context.Background())
-					prev, err := db.BeginIdempotent(ctx, &paybridge.IdempotencyRecord{MerchantID: m.ID, Key: k, RequestHash: "h"})
-					must2(b, err)
-					if prev != nil {
-						b.Fatalf("key %s already used", k)
-					}
-					handler(ctx)
-					must2(b, db.CompleteIdempotent(db.Defer(context.Background()), m.ID, k, 201, body))
+	onEngines(b, func(b *testing.B, db *store.DB) {
+		m, c, _ := benchFixture(b, db)
+		body := make([]byte, 1500) // a stored response
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			key := paybridge.NewID("")
+			request := func(k string, handler func(ctx context.Context)) {
+				ctx := db.Defer(context.Background())
+				prev, err := db.BeginIdempotent(ctx, &paybridge.IdempotencyRecord{MerchantID: m.ID, Key: k, RequestHash: "h"})
+				must2(b, err)
+				if prev != nil {
+					b.Fatalf("key %s already used", k)
 				}
-				inv := &paybridge.Invoice{MerchantID: m.ID, CustomerID: c.ID, Currency: "usd", CloverOrderID: "O" + key[:12],
-					LineItems: []paybridge.LineItem{{Description: "a", Quantity: 2, UnitAmount: 1000}}}
-				inv.ComputeTotals()
-				request(key+"i", func(ctx context.Context) { must2(b, db.CreateInvoice(ctx, inv)) })
-				request(key+"p", func(ctx context.Context) {
-					p := &paybridge.Payment{MerchantID: m.ID, InvoiceID: inv.ID, Amount: inv.Total, Currency: "usd",
-						Method: paybridge.MethodToken, IdempotencyKey: key, Source: "clv_x"}
-					must2(b, db.CreatePayment(ctx, p))
-					p.Status, p.CloverChargeID = paybridge.PaymentSucceeded, "CH"+key[:10]
-					if _, err := db.ApplyPayment(ctx, p, paybridge.PaymentPending, time.Time{}); err != nil {
-						b.Fatal(err)
-					}
-				})
+				handler(ctx)
+				must2(b, db.CompleteIdempotent(db.Defer(context.Background()), m.ID, k, 201, body))
 			}
-		})
-	}
+			inv := &paybridge.Invoice{MerchantID: m.ID, CustomerID: c.ID, Currency: "usd", CloverOrderID: "O" + key[:12],
+				LineItems: []paybridge.LineItem{{Description: "a", Quantity: 2, UnitAmount: 1000}}}
+			inv.ComputeTotals()
+			request(key+"i", func(ctx context.Context) { must2(b, db.CreateInvoice(ctx, inv)) })
+			request(key+"p", func(ctx context.Context) {
+				p := &paybridge.Payment{MerchantID: m.ID, InvoiceID: inv.ID, Amount: inv.Total, Currency: "usd",
+					Method: paybridge.MethodToken, IdempotencyKey: key, Source: "clv_x"}
+				must2(b, db.CreatePayment(ctx, p))
+				p.Status, p.CloverChargeID = paybridge.PaymentSucceeded, "CH"+key[:10]
+				if _, err := db.ApplyPayment(ctx, p, paybridge.PaymentPending, time.Time{}); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	})
 }

@@ -79,10 +79,7 @@ func (db *DB) SyncCommits(ctx context.Context) error {
 	if db.group == nil {
 		return nil
 	}
-	db.group.wal.mu.Lock()
-	n := db.group.wal.written
-	db.group.wal.mu.Unlock()
-	return db.syncTo(n)
+	return db.syncTo(db.group.wal.last())
 }
 
 func (db *DB) syncTo(n uint64) error {

@@ -151,14 +151,19 @@ func (db *DB) getInvoice(ctx context.Context, q rowsQuerier, merchantID, id, loc
 	}
 	defer rows.Close()
 	var inv *paybridge.Invoice
+	var again []any // discards the invoice's columns on the rows after the first
 	for rows.Next() {
 		var li nullLine
 		row := appendScan{rows, li.dest()}
 		if inv == nil {
-			if inv, err = scanInvoice(row); err != nil {
-				return nil, err
+			inv, err = scanInvoice(row)
+		} else {
+			if again == nil {
+				again = skip(invoiceCols)
 			}
-		} else if err := row.Scan(skip(invoiceCols)...); err != nil {
+			err = row.Scan(again...)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if li.ID.Valid {

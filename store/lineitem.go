@@ -12,8 +12,8 @@ import (
 const lineCols = `id, invoice_id, description, quantity, unit_amount, tax_rate_bps, amount, tax_amount,
 	quantity_returned, clover_item_id`
 
-// nullLine is a line item's columns from a LEFT JOIN (all NULL when the
-// invoice has no lines).
+// nullLine is a line item's columns as read, the one mapping of lineCols
+// (all NULL from a LEFT JOIN when the invoice has no lines).
 type nullLine struct {
 	ID, InvoiceID, Description, CloverItemID                              sql.NullString
 	Quantity, UnitAmount, TaxRateBPS, Amount, TaxAmount, QuantityReturned sql.NullInt64
@@ -46,13 +46,11 @@ func (db *DB) lineItems(ctx context.Context, q querier, invoiceIDs []string) (ma
 	defer rows.Close()
 	out := make(map[string][]paybridge.LineItem, len(invoiceIDs))
 	for rows.Next() {
-		var li paybridge.LineItem
-		var inv string
-		if err := rows.Scan(&li.ID, &inv, &li.Description, &li.Quantity, &li.UnitAmount, &li.TaxRateBPS,
-			&li.Amount, &li.TaxAmount, &li.QuantityReturned, &li.CloverItemID); err != nil {
+		var li nullLine
+		if err := rows.Scan(li.dest()...); err != nil {
 			return nil, wrapf(err, "scan line item")
 		}
-		out[inv] = append(out[inv], li)
+		out[li.InvoiceID.String] = append(out[li.InvoiceID.String], li.item())
 	}
 	return out, rows.Err()
 }

@@ -89,14 +89,10 @@ func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
 	return nil
 }
 
-// withLazyTx is withTx for a write nothing outside the database depends
-// on until a later durable commit, which then makes it durable too (the
-// WAL is written in order). On SQLite its caller does not wait for the
-// disk; on PostgreSQL it is withTx.
+// withLazyTx is withTx on SQLite for a write nothing outside the database
+// depends on until a later durable commit, which then makes it durable too
+// (the WAL is written in order): its caller does not wait for the disk.
 func (db *DB) withLazyTx(ctx context.Context, fn func(tx Tx) error) error {
-	if db.engine == EnginePostgres {
-		return db.withTx(ctx, fn)
-	}
 	return db.group.do(ctx, true, fn)
 }
 

@@ -47,6 +47,13 @@ func (w *walSync) wrote() uint64 {
 	return w.written
 }
 
+// last is the number of the latest commit written.
+func (w *walSync) last() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.written
+}
+
 // wait returns once commit n is on disk. A failed fdatasync is sticky, as
 // in PostgreSQL: the kernel may have dropped the dirty pages it could not
 // write, so no later sync can vouch for them, and every durable write is

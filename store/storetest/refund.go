@@ -119,20 +119,17 @@ func testRefundsConcurrent(t *testing.T, s paybridge.Store) {
 			wg             sync.WaitGroup
 			mu             sync.Mutex
 			created, large int
-			refunds        []*paybridge.Refund
 		)
 		start := make(chan struct{})
 		for range n {
 			wg.Go(func() {
 				<-start
-				r := &paybridge.Refund{MerchantID: m.ID, PaymentID: p.ID, Amount: 102, Currency: "usd"}
-				err := s.CreateRefund(ctx, r)
+				err := s.CreateRefund(ctx, &paybridge.Refund{MerchantID: m.ID, PaymentID: p.ID, Amount: 100, Currency: "usd"})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
 				case err == nil:
 					created++
-					refunds = append(refunds, r)
 				case paybridge.ErrorCode(err) == "amount_too_large":
 					large++
 				default:
@@ -143,32 +140,7 @@ func testRefundsConcurrent(t *testing.T, s paybridge.Store) {
 		close(start)
 		wg.Wait()
 		if created != 25 || large != n-25 {
-			t.Errorf("%s: created %d refunds of 102 on 2550 (%d too large); want 25", tc.name, created, large)
-		}
-		if tc.inv == nil {
-			continue
-		}
-		// They all succeed at once: each adds its 102 to the invoice, none
-		// lost to a concurrent one, and the last one to commit, whichever
-		// it is, sees the whole amount refunded (it read the invoice after
-		// the others wrote it).
-		before, err := s.GetInvoice(ctx, m.ID, tc.inv.ID)
-		ok(t, err)
-		for _, r := range refunds {
-			wg.Go(func() {
-				r.Status, r.CloverRefundID = paybridge.RefundSucceeded, "RF_"+r.ID
-				if _, err := s.ApplyRefund(ctx, r, paybridge.RefundPending, t0); err != nil {
-					t.Errorf("ApplyRefund: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		after, err := s.GetInvoice(ctx, m.ID, tc.inv.ID)
-		ok(t, err)
-		if after.AmountRefunded != 2550 || after.Status != paybridge.InvoiceRefunded ||
-			after.Version != before.Version+int64(len(refunds)) {
-			t.Errorf("%s: invoice after %d concurrent refunds: refunded %d, %s, version %d (was %d)", tc.name,
-				len(refunds), after.AmountRefunded, after.Status, after.Version, before.Version)
+			t.Errorf("%s: created %d refunds of 100 on 2550 (%d too large); want 25", tc.name, created, large)
 		}
 	}
 }
