@@ -35,6 +35,6 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	}
 	db.pool = pool
 	db.w = stdlib.OpenDBFromPool(pool)
-	db.r = newReadPool(db.w)
+	db.r = newReadPool(db.w, true)
 	return nil
 }

@@ -10,10 +10,16 @@ import (
 // readPool is the pool of plain reads with a prepared statement per SQL
 // text, reused on every connection: SQLite otherwise parses and plans each
 // query afresh, which was a fifth of an authenticated GET's CPU.
+//
+// On PostgreSQL it prepares nothing (unprepared): pgx already caches a
+// prepared statement per SQL text on each connection, and a *sql.Stmt over
+// stdlib.OpenDBFromPool, which keeps no idle connections, was prepared and
+// deallocated again on every use, two round trips more per read.
 type readPool struct {
 	*sql.DB
-	stmts sync.Map     // SQL text → *sql.Stmt
-	count atomic.Int64 // statements in stmts
+	unprepared bool
+	stmts      sync.Map     // SQL text → *sql.Stmt
+	count      atomic.Int64 // statements in stmts
 }
 
 // maxReadStmts bounds the prepared statements kept: the store's SQL texts
@@ -21,11 +27,16 @@ type readPool struct {
 // unprepared rather than growing the cache.
 const maxReadStmts = 512
 
-func newReadPool(db *sql.DB) *readPool { return &readPool{DB: db} }
+func newReadPool(db *sql.DB, unprepared bool) *readPool {
+	return &readPool{DB: db, unprepared: unprepared}
+}
 
 // stmt returns the prepared statement for query, or nil when it cannot be
 // prepared (the caller then runs the query unprepared and gets the error).
 func (p *readPool) stmt(ctx context.Context, query string) *sql.Stmt {
+	if p.unprepared {
+		return nil
+	}
 	if s, ok := p.stmts.Load(query); ok {
 		return s.(*sql.Stmt)
 	}

@@ -63,7 +63,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, readConns int) error {
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
-	db.w, db.r = w, newReadPool(r)
+	db.w, db.r = w, newReadPool(r, false)
 	db.group = &committer{db: db, wal: wal}
 	if wal.sync != nil { // a file in WAL mode: checkpoint.go
 		ck, err := sql.Open("sqlite", dsn+sep+sqliteCommon)

@@ -119,8 +119,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// loopbackOnly refuses URLs whose host is not a loopback address: the
-// load tool must never load someone else's service.
+// loopbackOnly refuses URLs whose host is not a loopback address or a Unix
+// socket (postgres://u@/db?host=/var/run/postgresql): the load tool must
+// never load someone else's service.
 func loopbackOnly(raw string) error {
 	if raw == "" || !strings.Contains(raw, "://") {
 		return nil
@@ -130,7 +131,10 @@ func loopbackOnly(raw string) error {
 		return fmt.Errorf("bad URL: %w", err)
 	}
 	h := u.Hostname()
-	if h == "localhost" {
+	if h == "" {
+		h = u.Query().Get("host")
+	}
+	if h == "localhost" || strings.HasPrefix(h, "/") {
 		return nil
 	}
 	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {

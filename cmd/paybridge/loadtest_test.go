@@ -42,6 +42,16 @@ func TestLoadtestCommand(t *testing.T) {
 
 func TestLoadtestTalksToLoopbackOnly(t *testing.T) {
 	t.Parallel()
+	for _, ok := range []string{"", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:2", "postgres://u@/db?host=/var/run/postgresql"} {
+		if err := loopbackOnly(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://203.0.113.7:8080", "postgres://u@db.example.com/db", "postgres://u@/db?host=db.example.com", "redis://10.0.0.1:6379/0"} {
+		if loopbackOnly(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
 	var out, errb bytes.Buffer
 	code := run(t.Context(), []string{"loadtest", "--target", "http://203.0.113.7:8080", "--duration", "1s"}, &out, &errb)
 	if code == 0 || !strings.Contains(errb.String(), "only talks to loopback") {

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,5 +33,53 @@ func testAudit(t *testing.T, s paybridge.Store) {
 	ok(t, err)
 	if diff := cmp.Diff([]*paybridge.AuditEntry{entries[2], entries[0]}, got); diff != "" {
 		t.Errorf("ListAudit(object) (-want +got):\n%s", diff)
+	}
+}
+
+// testAuditBatch appends batches across the store's rows-per-statement
+// boundary: every entry is kept, in the order given, and a batch with one
+// bad entry (a duplicate ID) stores none of its entries.
+func testAuditBatch(t *testing.T, s paybridge.Store) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	batch := func(n int, prefix string) []*paybridge.AuditEntry {
+		var es []*paybridge.AuditEntry
+		for i := range n {
+			es = append(es, &paybridge.AuditEntry{MerchantID: m.ID, Actor: "paybridge", Action: "clover POST /v1/orders",
+				ObjectID: fmt.Sprintf("%s%03d", prefix, i), Outcome: "200", CreatedAt: t0})
+		}
+		return es
+	}
+	var want []string
+	for _, n := range []int{1, 64, 65, 150} {
+		es := batch(n, fmt.Sprintf("b%d_", n))
+		ok(t, s.AppendAudit(ctx, es...))
+		for _, e := range es {
+			if e.ID == "" {
+				t.Fatalf("entry %s has no ID", e.ObjectID)
+			}
+			want = append(want, e.ObjectID)
+		}
+	}
+	bad := batch(100, "bad_")
+	bad[0].ID = "aud_duplicate"
+	bad[99].ID = "aud_duplicate"
+	if err := s.AppendAudit(ctx, bad...); err == nil {
+		t.Fatal("a batch with a duplicate ID was stored")
+	}
+	var got []string
+	for cur := ""; ; {
+		page, next, err := s.ListAudit(ctx, m.ID, paybridge.AuditFilter{Cursor: cur, Limit: 100})
+		ok(t, err)
+		for _, e := range page {
+			got = append(got, e.ObjectID)
+		}
+		if cur = next; cur == "" {
+			break
+		}
+	}
+	slices.Reverse(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit entries in insertion order, none of the failed batch (-want +got):\n%s", diff)
 	}
 }

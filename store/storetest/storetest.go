@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) paybridge.Store) {
 		{"Returns", testReturns},
 		{"ReturnsFailedAndDue", testReturnsFailedAndDue},
 		{"Audit", testAudit},
+		{"AuditBatch", testAuditBatch},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
