@@ -93,45 +93,23 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 	var inv *paybridge.Invoice
 	var stored *paybridge.Payment
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		var oldCaptured, oldTip, oldRefunded int64
-		var invoiceID sql.NullString
-		err := tx.QueryRowContext(ctx, `UPDATE payments SET version = version + 1
-			WHERE id = $1 AND merchant_id = $2 AND status = $3
-			RETURNING amount_captured, tip_amount, amount_refunded, invoice_id`,
-			p.ID, p.MerchantID, from).Scan(&oldCaptured, &oldTip, &oldRefunded, &invoiceID)
+		old, err := db.updatePayment(ctx, tx, p, from, writeRefunded, now, &stored)
 		if err == sql.ErrNoRows {
 			return db.staleOrMissing(ctx, tx, "payments", "payment", p.MerchantID, p.ID)
 		} else if err != nil {
-			return wrapf(err, "lock payment")
-		}
-		refunded := oldRefunded
-		if writeRefunded {
-			refunded = p.AmountRefunded
-		}
-		c := cardArgs(p.Card)
-		stored, err = scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET status = $1, amount = $2, tip_amount = $3,
-			amount_captured = $4, amount_refunded = $5, card_brand = $6, card_last4 = $7, card_exp_month = $8,
-			card_exp_year = $9, source = $10, clover_charge_id = $11, failure_code = $12, failure_message = $13,
-			attempts = $14, next_attempt_at = $15, route = $16, updated_at = $17
-			WHERE id = $18
-			RETURNING `+paymentCols,
-			p.Status, p.Amount, p.TipAmount, p.AmountCaptured, refunded, c[0], c[1], c[2], c[3], p.Source,
-			p.CloverChargeID, p.FailureCode, p.FailureMessage, p.Attempts, micros(trunc(p.NextAttemptAt)),
-			p.Route, micros(now), p.ID))
-		if err != nil {
 			return wrapf(err, "update payment")
 		}
 		if err := db.emitPayment(ctx, tx, stored, from, now); err != nil {
 			return err
 		}
-		if !invoiceID.Valid {
+		if !old.invoiceID.Valid {
 			return nil
 		}
-		oldPaid, oldTipPaid := contribution(from, oldCaptured, oldTip)
+		oldPaid, oldTipPaid := contribution(from, old.captured, old.tip)
 		newPaid, newTipPaid := contribution(p.Status, p.AmountCaptured, p.TipAmount)
-		d := moneyDelta{paid: newPaid - oldPaid, tip: newTipPaid - oldTipPaid, refunded: refunded - oldRefunded,
+		d := moneyDelta{paid: newPaid - oldPaid, tip: newTipPaid - oldTipPaid, refunded: stored.AmountRefunded - old.refunded,
 			orderPaid: p.Route == paybridge.RouteOrderPay && p.Status.Settled() && !from.Settled()}
-		inv, err = db.moveInvoiceMoney(ctx, tx, p.MerchantID, invoiceID.String, d, now)
+		inv, err = db.moveInvoiceMoney(ctx, tx, p.MerchantID, old.invoiceID.String, d, now)
 		return err
 	})
 	if err != nil {
@@ -139,4 +117,55 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 	}
 	*p = *stored
 	return inv, nil
+}
+
+// priorPayment is what a payment held before ApplyPayment's update.
+type priorPayment struct {
+	captured, tip, refunded int64
+	invoiceID               sql.NullString
+}
+
+// paymentSet is ApplyPayment's assignment, reading the row's current
+// values through prior (a table name and dot, or ""); $19 says whether
+// amount_refunded takes $5 or keeps its value.
+func paymentSet(prior string) string {
+	return `status = $1, amount = $2, tip_amount = $3, amount_captured = $4,
+	amount_refunded = CASE WHEN $19 THEN $5 ELSE ` + prior + `amount_refunded END, card_brand = $6,
+	card_last4 = $7, card_exp_month = $8, card_exp_year = $9, source = $10, clover_charge_id = $11,
+	failure_code = $12, failure_message = $13, attempts = $14, next_attempt_at = $15, route = $16,
+	updated_at = $17, version = ` + prior + `version + 1`
+}
+
+// updatePayment writes p over the payment if it is still in status from,
+// storing the new row in *stored and returning what it held before;
+// sql.ErrNoRows when it is not (stale or missing). On PostgreSQL it is one
+// statement that locks the row and returns its prior values (one round
+// trip); SQLite cannot return another table's columns from an UPDATE, and
+// its one writer needs no lock, so there it is a read and a write.
+func (db *DB) updatePayment(ctx context.Context, tx *sql.Tx, p *paybridge.Payment, from paybridge.PaymentStatus,
+	writeRefunded bool, now time.Time, stored **paybridge.Payment) (priorPayment, error) {
+	var old priorPayment
+	c := cardArgs(p.Card)
+	args := []any{p.Status, p.Amount, p.TipAmount, p.AmountCaptured, p.AmountRefunded, c[0], c[1], c[2], c[3],
+		p.Source, p.CloverChargeID, p.FailureCode, p.FailureMessage, p.Attempts, micros(trunc(p.NextAttemptAt)),
+		p.Route, micros(now), p.ID, writeRefunded, p.MerchantID, from}
+	var err error
+	if db.engine == EnginePostgres {
+		*stored, err = scanPayment(appendScan{tx.QueryRowContext(ctx, `UPDATE payments p SET `+paymentSet("o.")+`
+			FROM (SELECT id, amount_captured, tip_amount, amount_refunded, invoice_id, version FROM payments
+				WHERE id = $18 AND merchant_id = $20 AND status = $21 FOR UPDATE) o
+			WHERE p.id = o.id
+			RETURNING `+prefixCols("p.", paymentCols)+`, o.amount_captured, o.tip_amount, o.amount_refunded, o.invoice_id`,
+			args...), []any{&old.captured, &old.tip, &old.refunded, &old.invoiceID}})
+		return old, err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT amount_captured, tip_amount, amount_refunded, invoice_id FROM payments
+		WHERE id = $1 AND merchant_id = $2 AND status = $3`, p.ID, p.MerchantID, from).
+		Scan(&old.captured, &old.tip, &old.refunded, &old.invoiceID)
+	if err != nil {
+		return old, err
+	}
+	*stored, err = scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET `+paymentSet("")+`
+		WHERE id = $18 AND merchant_id = $20 AND status = $21 RETURNING `+paymentCols, args...))
+	return old, err
 }

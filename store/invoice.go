@@ -57,13 +57,17 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 	inv.UpdatedAt = inv.CreatedAt
 	var number string
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		if err := db.customerExists(ctx, tx, inv.MerchantID, inv.CustomerID); err != nil {
-			return err
-		}
+		// The number is taken only if the merchant owns the customer: the
+		// check and the count are one statement (one round trip fewer on
+		// PostgreSQL).
 		var n int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO counters (merchant_id, name, value) VALUES ($1, 'invoice', 1)
+		err := tx.QueryRowContext(ctx, `INSERT INTO counters (merchant_id, name, value)
+			SELECT $1, 'invoice', 1 WHERE EXISTS (SELECT 1 FROM customers WHERE id = $2 AND merchant_id = $1)
 			ON CONFLICT (merchant_id, name) DO UPDATE SET value = counters.value + 1
-			RETURNING value`, inv.MerchantID).Scan(&n); err != nil {
+			RETURNING value`, inv.MerchantID, inv.CustomerID).Scan(&n)
+		if err == sql.ErrNoRows {
+			return customerNotFound()
+		} else if err != nil {
 			return wrapf(err, "next invoice number")
 		}
 		number = fmt.Sprintf("INV-%06d", n)
@@ -102,6 +106,10 @@ func (db *DB) customerExists(ctx context.Context, q querier, merchantID, custome
 	if ok, err := owned(ctx, q, "customers", merchantID, customerID); err != nil || ok {
 		return err
 	}
+	return customerNotFound()
+}
+
+func customerNotFound() error {
 	return paybridge.Errorf(paybridge.ENOTFOUND, "customer_id", "customer not found")
 }
 

@@ -62,29 +62,36 @@ func (db *DB) CreatePayment(ctx context.Context, p *paybridge.Payment) error {
 	p.UpdatedAt = p.CreatedAt
 	p.NextAttemptAt = trunc(p.NextAttemptAt)
 	p.Version = 1
-	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		if p.InvoiceID != "" {
-			if err := db.invoiceExists(ctx, tx, p.MerchantID, p.InvoiceID); err != nil {
-				return err
-			}
-		}
-		c := cardArgs(p.Card)
-		_, err := tx.ExecContext(ctx, `INSERT INTO payments (`+paymentCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-			$20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
-			p.ID, p.MerchantID, nullable(p.InvoiceID), p.CustomerID, p.Status, p.Method, p.Route, p.Amount,
-			p.TipAmount, p.Currency, p.Capture, p.AmountCaptured, p.AmountRefunded, c[0], c[1], c[2], c[3],
-			p.Description, p.Source, p.CloverChargeID, p.IdempotencyKey, p.FailureCode, p.FailureMessage,
-			p.ClientIP, p.Attempts, micros(p.NextAttemptAt), p.Version, micros(p.CreatedAt), micros(p.UpdatedAt))
-		switch {
-		case uniqueOn(err, "payments_one_in_flight", "payments.invoice_id"):
-			return paybridge.Errorf(paybridge.ECONFLICT, "invoice_id",
-				"another payment of this invoice is in progress").WithCode("payment_in_progress")
-		case isForeignKey(err):
-			return notFound("merchant")
-		}
-		return err
-	})
+	// One statement, with the invoice's ownership checked in it: on
+	// PostgreSQL that is one round trip instead of four (BEGIN, the check,
+	// the INSERT, COMMIT) on the way to every charge.
+	owned := ``
+	if p.InvoiceID != "" {
+		owned = ` WHERE EXISTS (SELECT 1 FROM invoices WHERE id = $3 AND merchant_id = $2)`
+	}
+	c := cardArgs(p.Card)
+	res, err := db.exec(ctx, `INSERT INTO payments (`+paymentCols+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+			$20, $21, $22, $23, $24, $25, $26, $27, $28, $29`+owned,
+		p.ID, p.MerchantID, nullable(p.InvoiceID), p.CustomerID, p.Status, p.Method, p.Route, p.Amount,
+		p.TipAmount, p.Currency, p.Capture, p.AmountCaptured, p.AmountRefunded, c[0], c[1], c[2], c[3],
+		p.Description, p.Source, p.CloverChargeID, p.IdempotencyKey, p.FailureCode, p.FailureMessage,
+		p.ClientIP, p.Attempts, micros(p.NextAttemptAt), p.Version, micros(p.CreatedAt), micros(p.UpdatedAt))
+	switch {
+	case uniqueOn(err, "payments_one_in_flight", "payments.invoice_id"):
+		return paybridge.Errorf(paybridge.ECONFLICT, "invoice_id",
+			"another payment of this invoice is in progress").WithCode("payment_in_progress")
+	case isForeignKey(err):
+		return notFound("merchant")
+	case err != nil:
+		return db.mapErr("insert payment", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return db.internal("rows affected", err)
+	} else if n == 0 {
+		return invoiceNotFound()
+	}
+	return nil
 }
 
 // GetPayment returns merchantID's payment id.

@@ -104,6 +104,10 @@ func (db *DB) invoiceExists(ctx context.Context, q querier, merchantID, invoiceI
 	if ok, err := owned(ctx, q, "invoices", merchantID, invoiceID); err != nil || ok {
 		return err
 	}
+	return invoiceNotFound()
+}
+
+func invoiceNotFound() error {
 	return paybridge.Errorf(paybridge.ENOTFOUND, "invoice_id", "invoice not found")
 }
 
