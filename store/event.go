@@ -1,9 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -31,9 +36,11 @@ type invoiceSnapshot struct {
 	AmountDue int64 `json:"amount_due"`
 }
 
-// emit writes ev inside tx (assigning ID and CreatedAt) and queues it for
-// the transaction's commit hook. Every event of a state change goes
-// through here, from inside the transaction that made the change.
+// emit records ev for tx (assigning ID and CreatedAt). Every event of a
+// state change goes through here, from inside the transaction that made
+// the change. The events of a transaction are inserted together just before
+// it commits (insertEvents): a paid invoice's two events are then one
+// statement, one round trip on PostgreSQL.
 func (db *DB) emit(ctx context.Context, tx *sql.Tx, ev *paybridge.Event, obj any, now time.Time) error {
 	if ev.ID == "" {
 		ev.ID = paybridge.NewID(paybridge.PrefixEvent)
@@ -46,17 +53,65 @@ func (db *DB) emit(ctx context.Context, tx *sql.Tx, ev *paybridge.Event, obj any
 		}
 		ev.Data = b
 	}
-	// Whether anyone listens is read by the same statement, inside the
-	// transaction, so an endpoint created before this commits is seen.
-	var listened bool
-	if err := tx.QueryRowContext(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		RETURNING EXISTS (SELECT 1 FROM webhook_endpoints WHERE merchant_id = $2 AND disabled = $9)`,
-		ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion, string(ev.Data),
-		micros(ev.CreatedAt), false).Scan(&listened); err != nil {
-		return wrapf(err, "insert event")
+	if st := db.state(tx); st != nil {
+		st.events = append(st.events, ev)
+		return nil
 	}
-	if st := db.state(tx); st != nil && listened {
-		st.listened = append(st.listened, ev)
+	return db.insertEvents(ctx, tx, []*paybridge.Event{ev}, nil)
+}
+
+// eventRows is the most events in one INSERT.
+const eventRows = 64
+
+// insertEvents inserts events in order and appends to *listened those whose
+// merchant has an enabled webhook endpoint. Whether anyone listens is read
+// by the same statement, inside the transaction, so an endpoint created
+// before this commits is seen.
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []*paybridge.Event, listened *[]*paybridge.Event) error {
+	for chunk := range slices.Chunk(events, eventRows) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
+		args := make([]any, 1, 1+8*len(chunk))
+		args[0] = false
+		for i, ev := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+			args = append(args, ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion,
+				string(ev.Data), micros(ev.CreatedAt))
+		}
+		b.WriteString(` RETURNING id, EXISTS (SELECT 1 FROM webhook_endpoints w
+			WHERE w.merchant_id = events.merchant_id AND w.disabled = $1)`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return wrapf(err, "insert events")
+		}
+		heard := make(map[string]bool, len(chunk))
+		for rows.Next() {
+			var id string
+			var yes bool
+			if err := rows.Scan(&id, &yes); err != nil {
+				rows.Close()
+				return wrapf(err, "insert events")
+			}
+			heard[id] = yes
+		}
+		if err := rows.Close(); err != nil {
+			return wrapf(err, "insert events")
+		}
+		if err := rows.Err(); err != nil || len(heard) != len(chunk) {
+			return wrapf(cmp.Or(err, errors.New("rows returned do not match")), "insert events")
+		}
+		if listened != nil {
+			// RETURNING's order is unspecified on SQLite: keep the events'.
+			for _, ev := range chunk {
+				if heard[ev.ID] {
+					*listened = append(*listened, ev)
+				}
+			}
+		}
 	}
 	return nil
 }

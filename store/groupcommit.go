@@ -218,10 +218,10 @@ func (c *committer) commit(group []*txReq) {
 		}
 		*st = txState{}
 		err := runFn(func(t Tx) error {
-			if err := r.fn(t); err != nil || len(st.listened) == 0 || db.OnEvents == nil {
+			if err := r.fn(t); err != nil {
 				return err
 			}
-			return db.OnEvents(r.ctx, t, st.listened)
+			return db.beforeCommit(r.ctx, t, st)
 		}, t)
 		if err != nil {
 			if _, ok := err.(*panicked); !ok {

@@ -99,9 +99,20 @@ func TestGroupCommitKeepsOutcomesApart(t *testing.T) {
 		events = append(events, ids)
 		return nil
 	}
+	m := &paybridge.Merchant{ID: "mer_group", CloverMerchantID: "CMGROUP", Name: "Shop", Currency: "usd",
+		Status: paybridge.MerchantActive}
+	if err := db.CreateMerchant(ctx, m, []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateWebhookEndpoint(ctx, &paybridge.WebhookEndpoint{MerchantID: m.ID, URL: "https://crm.example.com/h",
+		Events: []paybridge.EventType{"*"}, SealedSecret: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
 	emit := func(tx Tx, id string) {
-		st := db.state(tx.SQL)
-		st.listened = append(st.listened, &paybridge.Event{ID: id})
+		ev := &paybridge.Event{ID: id, MerchantID: m.ID, Type: paybridge.EventInvoicePaid, ObjectType: "invoice", ObjectID: "inv_1"}
+		if err := db.emit(ctx, tx.SQL, ev, struct{}{}, time.Time{}); err != nil {
+			t.Error(err)
+		}
 	}
 	release, held := holdWriter(t, db)
 	before := commits(db)

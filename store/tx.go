@@ -30,9 +30,22 @@ type Tx struct {
 // exactly when the change is.
 type EventsFunc func(ctx context.Context, tx Tx, events []*paybridge.Event) error
 
-// txState is what a transaction accumulates for its commit hook.
+// txState is what a transaction accumulates until it commits.
 type txState struct {
-	listened []*paybridge.Event // events someone listens to (EventsFunc)
+	events []*paybridge.Event // emitted, inserted by beforeCommit
+}
+
+// beforeCommit ends a transaction's work: it inserts the events emitted
+// in it, then hands those someone listens to to the OnEvents hook.
+func (db *DB) beforeCommit(ctx context.Context, t Tx, st *txState) error {
+	var listened []*paybridge.Event
+	if err := db.insertEvents(ctx, t.SQL, st.events, &listened); err != nil {
+		return err
+	}
+	if len(listened) == 0 || db.OnEvents == nil {
+		return nil
+	}
+	return db.OnEvents(ctx, t, listened)
 }
 
 // WithRiverTx runs fn in one write transaction like WithTx, handing it the
@@ -77,11 +90,9 @@ func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
 		_ = t.SQL.Rollback()
 		return db.mapErr("tx", err)
 	}
-	if len(st.listened) > 0 && db.OnEvents != nil {
-		if err := db.OnEvents(ctx, t, st.listened); err != nil {
-			_ = t.SQL.Rollback()
-			return db.mapErr("on events", err)
-		}
+	if err := db.beforeCommit(ctx, t, st); err != nil {
+		_ = t.SQL.Rollback()
+		return db.mapErr("before commit", err)
 	}
 	if err := t.SQL.Commit(); err != nil {
 		return db.mapErr("commit", err)
