@@ -136,3 +136,20 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("p50 %v p99 %v total p99 %v; want 50, 99 (added = total − Clover), 109", r.P50, r.P99, r.TotalP99)
 	}
 }
+
+func TestRecordCPU(t *testing.T) {
+	t.Parallel()
+	r := &Report{Completed: 4}
+	r.RecordCPU(CPUReading{Process: time.Second, HostBusy: 100, HostAll: 1000},
+		CPUReading{Process: 3 * time.Second, HostBusy: 400, HostAll: 1400})
+	if r.CPUMSPerCompleted != 500 || r.HostCPUBusy != 0.75 {
+		t.Errorf("cpu %v ms per completed, host %v busy; want 500, 0.75", r.CPUMSPerCompleted, r.HostCPUBusy)
+	}
+	start := ReadCPU()
+	for deadline := time.Now().Add(20 * time.Millisecond); time.Now().Before(deadline); {
+	}
+	end := ReadCPU()
+	if end.Process <= start.Process {
+		t.Errorf("process cpu did not advance over 20 ms of spinning: %v → %v", start.Process, end.Process)
+	}
+}

@@ -44,6 +44,14 @@ type Report struct {
 	// (in-process runs: the whole load tool, cloversim and load generator
 	// included, so an upper bound on paybridge's).
 	RSSMB float64 `json:"rss_mb"`
+	// CPUMSPerCompleted is paybridge's process's CPU time over the run per
+	// completed arrival (in-process runs: paybridge, cloversim and the load
+	// generator together; --target: the target's, from its /metrics).
+	CPUMSPerCompleted float64 `json:"cpu_ms_per_completed,omitempty"`
+	// HostCPUBusy is the share of all the host's CPUs busy during the run,
+	// whoever used them (a database on the same host included): near 1,
+	// the latencies measure a queue for the CPU.
+	HostCPUBusy float64 `json:"host_cpu_busy,omitempty"`
 
 	// Groups splits latency by stream ("hot", "others") when there are
 	// several.

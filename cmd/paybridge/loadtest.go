@@ -276,10 +276,11 @@ func measureCluster(ctx context.Context, o loadOptions, cl *cluster, rep *loadte
 	kinds0 := cl.Meter.LimitKinds()
 	orders0, doubles0 := cl.Meter.OrderCharges()
 	ledger0 := len(cl.Sim.Ledger(""))
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), loadtest.ReadCPU()
 	samples := loadtest.Run(ctx, loadtest.RunOptions{Duration: o.Duration, Timeout: o.Timeout}, streams...)
-	end := time.Now()
+	end, cpu1 := time.Now(), loadtest.ReadCPU()
 	rep.Summarize(samples, o.Duration)
+	rep.RecordCPU(cpu0, cpu1)
 	app := cl.Meter.App(t0, end)
 	rep.Clover429s = app.Limited - limited0
 	for k, v := range cl.Meter.LimitKinds() {
@@ -373,6 +374,9 @@ func printReport(w io.Writer, r *loadtest.Report) {
 			r.Mode, r.Arrivals, r.Completed, r.Errors, r.Throughput, r.P50, r.P90, r.P99, r.BudgetWaitP99, r.TotalP99)
 		fmt.Fprintf(w, "          clover 429s %d, calls/payment %.2f, double charges %d, budget utilization %.1f%%, busiest second %d (token) %d (app), rss %.0f MB\n",
 			r.Clover429s, r.CloverCallsPerPayment, r.DoubleCharges, 100*r.BudgetUtilization, r.MaxPerSecondToken, r.MaxPerSecondApp, r.RSSMB)
+		if r.HostCPUBusy > 0 {
+			fmt.Fprintf(w, "          cpu %.2f ms per completed (this process), host cpu %.0f%% busy\n", r.CPUMSPerCompleted, 100*r.HostCPUBusy)
+		}
 		for g, l := range r.Groups {
 			fmt.Fprintf(w, "          %-7s %d ok; added p99 %.1f ms, with budget wait %.1f ms\n", g, l.Count, l.P99, l.AddedWithBudgetP99)
 		}

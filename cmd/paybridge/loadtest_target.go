@@ -57,11 +57,13 @@ func loadTarget(ctx context.Context, o loadOptions) (*loadtest.Report, error) {
 	rep.Setup.Target = o.Target
 	rep.Setup.CloverLimits, rep.Setup.CloverP50MS, rep.Setup.CloverP99MS = false, 0, 0 // the target's own
 	rep.Notes = append(rep.Notes, "external target: latencies are whole response times (Clover's share unknown); Clover figures from the target's /metrics")
-	before := scrape(ctx, o.Target)
+	before, cpu0 := scrape(ctx, o.Target), loadtest.ReadCPU()
 	samples := loadtest.Run(ctx, loadtest.RunOptions{Duration: o.Duration, Timeout: o.Timeout},
 		loadtest.Arrivals{Group: "hot", Rate: o.Rate, Do: do})
-	after := scrape(ctx, o.Target)
+	after, cpu1 := scrape(ctx, o.Target), loadtest.ReadCPU()
 	rep.Summarize(samples, o.Duration)
+	cpu0.Process, cpu1.Process = before.cpu, after.cpu // the target's, not the load tool's
+	rep.RecordCPU(cpu0, cpu1)
 	rep.Clover429s = int(after.limited - before.limited)
 	calls := after.calls - before.calls
 	rep.BudgetUtilization = round3((calls - (after.limited - before.limited)) / (clover.DefaultBudget.TokenRPS * o.Duration.Seconds()))
@@ -76,10 +78,12 @@ func loadTarget(ctx context.Context, o loadOptions) (*loadtest.Report, error) {
 // metricsSnapshot is what the load tool reads from /metrics.
 type metricsSnapshot struct {
 	calls, limited, rss float64
+	cpu                 time.Duration
 }
 
-// scrape reads Clover attempts (all and 429), excluding the tokenizer, and
-// resident memory from base's /metrics (zeros if unreachable).
+// scrape reads Clover attempts (all and 429), excluding the tokenizer,
+// resident memory and CPU time from base's /metrics (zeros if
+// unreachable).
 func scrape(ctx context.Context, base string) metricsSnapshot {
 	var s metricsSnapshot
 	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+"/metrics", nil)
@@ -111,6 +115,8 @@ func scrape(ctx context.Context, base string) metricsSnapshot {
 			}
 		case strings.HasPrefix(line, "process_resident_memory_bytes "):
 			s.rss = v
+		case strings.HasPrefix(line, "process_cpu_seconds_total "):
+			s.cpu = time.Duration(v * float64(time.Second))
 		}
 	}
 	return s

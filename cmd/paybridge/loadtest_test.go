@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,6 +33,9 @@ func TestLoadtestCommand(t *testing.T) {
 	if r.P50 <= 0 || r.TotalP50 <= r.P50 || r.CloverP50 <= 0 || r.RSSMB <= 0 {
 		t.Errorf("latencies not measured: added p50 %v, total p50 %v, clover p50 %v, rss %v", r.P50, r.TotalP50, r.CloverP50, r.RSSMB)
 	}
+	if r.CPUMSPerCompleted <= 0 || r.HostCPUBusy <= 0 || r.HostCPUBusy > 1 {
+		t.Errorf("cpu not measured: %v ms per completed, host %v busy", r.CPUMSPerCompleted, r.HostCPUBusy)
+	}
 	if r.Baseline == nil || r.Baseline.Completed != 4 || r.Baseline.CloverCallsPerPayment != 3 {
 		t.Fatalf("naive baseline: %+v, want 4 payments at 3 calls each (customer, order, pay)", r.Baseline)
 	}
@@ -56,5 +60,32 @@ func TestLoadtestTalksToLoopbackOnly(t *testing.T) {
 	code := run(t.Context(), []string{"loadtest", "--target", "http://203.0.113.7:8080", "--duration", "1s"}, &out, &errb)
 	if code == 0 || !strings.Contains(errb.String(), "only talks to loopback") {
 		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}
+
+// TestLoadtestAgainstTarget drives a running sandbox from outside, as
+// `paybridge loadtest --target` does against `paybridge serve`: payments
+// complete, and Clover's figures and the CPU come from the target's own
+// /metrics and cloversim.
+func TestLoadtestAgainstTarget(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	var out, errb bytes.Buffer
+	code := run(t.Context(), []string{"loadtest", "--target", e.m.URL, "--sandbox-file",
+		filepath.Join(e.m.Config.DataDir, "sandbox.json"), "--rate", "4", "--duration", "1s", "--json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r loadtest.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report: %v: %s", err, out.String())
+	}
+	if r.Completed != 4 || r.Errors != 0 || r.DoubleCharges != 0 || r.CloverCallsPerPayment < 2 {
+		t.Errorf("completed %d, errors %d (%v), double charges %d, calls per payment %v", r.Completed, r.Errors,
+			r.ErrorKinds, r.DoubleCharges, r.CloverCallsPerPayment)
+	}
+	if r.P50 <= 0 || r.RSSMB <= 0 || r.CPUMSPerCompleted <= 0 || r.HostCPUBusy <= 0 {
+		t.Errorf("not measured: p50 %v, rss %v, cpu %v ms per completed, host %v busy", r.P50, r.RSSMB,
+			r.CPUMSPerCompleted, r.HostCPUBusy)
 	}
 }
