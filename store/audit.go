@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -29,7 +28,7 @@ func scanAudit(s scanner) (*paybridge.AuditEntry, error) {
 // merchant (MerchantID "") are allowed: an app-level event such as a
 // refused binding.
 //
-// Each auditRows entries are one multi-row INSERT, and a batch of one such
+// Each maxRows entries are one multi-row INSERT, and a batch of one such
 // statement needs no transaction around it: on PostgreSQL a batch is one
 // round trip instead of BEGIN, an INSERT per entry and COMMIT (the audit
 // writer's batches were a fifth of a paid invoice's round trips).
@@ -37,13 +36,13 @@ func (db *DB) AppendAudit(ctx context.Context, entries ...*paybridge.AuditEntry)
 	if len(entries) == 0 {
 		return nil
 	}
-	if len(entries) <= auditRows {
+	if len(entries) <= maxRows {
 		q, args := db.auditInsert(entries)
 		_, err := db.exec(ctx, q, args...)
 		return db.mapErr("append audit", err)
 	}
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(entries, auditRows) {
+		for chunk := range slices.Chunk(entries, maxRows) {
 			q, args := db.auditInsert(chunk)
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return db.mapErr("append audit", err)
@@ -53,26 +52,17 @@ func (db *DB) AppendAudit(ctx context.Context, entries ...*paybridge.AuditEntry)
 	})
 }
 
-// auditRows is the most entries in one INSERT: 11 parameters each stays
-// far below both engines' limits on parameters per statement.
-const auditRows = 64
-
 // auditInsert fills in entries' IDs and times and returns their INSERT.
 func (db *DB) auditInsert(entries []*paybridge.AuditEntry) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO audit_log (` + auditCols + `) VALUES `)
+	values(&b, len(entries), 11, 0)
 	args := make([]any, 0, 11*len(entries))
-	for i, e := range entries {
+	for _, e := range entries {
 		if e.ID == "" {
 			e.ID = paybridge.NewID(paybridge.PrefixAudit)
 		}
 		e.CreatedAt = db.stamp(e.CreatedAt)
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
 		args = append(args, e.ID, e.MerchantID, e.Actor, e.Action, e.ObjectID, e.Outcome, e.LatencyMS,
 			e.RequestID, e.IdempotencyKey, e.Detail, micros(e.CreatedAt))
 	}

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -60,25 +59,18 @@ func (db *DB) emit(ctx context.Context, tx *sql.Tx, ev *paybridge.Event, obj any
 	return db.insertEvents(ctx, tx, []*paybridge.Event{ev}, nil)
 }
 
-// eventRows is the most events in one INSERT.
-const eventRows = 64
-
 // insertEvents inserts events in order and appends to *listened those whose
 // merchant has an enabled webhook endpoint. Whether anyone listens is read
 // by the same statement, inside the transaction, so an endpoint created
 // before this commits is seen.
 func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []*paybridge.Event, listened *[]*paybridge.Event) error {
-	for chunk := range slices.Chunk(events, eventRows) {
+	for chunk := range slices.Chunk(events, maxRows) {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
+		values(&b, len(chunk), 8, 1)
 		args := make([]any, 1, 1+8*len(chunk))
 		args[0] = false
-		for i, ev := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+		for _, ev := range chunk {
 			args = append(args, ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion,
 				string(ev.Data), micros(ev.CreatedAt))
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/paybridge/paybridge"
@@ -64,6 +65,7 @@ func (db *DB) writeLineItems(ctx context.Context, q querier, invoiceID string, l
 	for _, li := range existing {
 		old[li.ID] = true
 	}
+	var added []int // positions of the lines to insert
 	for i := range lines {
 		li := &lines[i]
 		if li.ID != "" && old[li.ID] {
@@ -80,15 +82,26 @@ func (db *DB) writeLineItems(ctx context.Context, q querier, invoiceID string, l
 		if li.ID == "" {
 			li.ID = paybridge.NewID(paybridge.PrefixLineItem)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO line_items (id, invoice_id, position, description, quantity,
-			unit_amount, tax_rate_bps, amount, tax_amount, quantity_returned, clover_item_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			li.ID, invoiceID, i, li.Description, li.Quantity, li.UnitAmount, li.TaxRateBPS, li.Amount,
-			li.TaxAmount, li.QuantityReturned, li.CloverItemID); err != nil {
+		added = append(added, i)
+	}
+	// The new lines are one INSERT (per maxRows): an invoice of ten lines
+	// is one round trip on PostgreSQL, not ten.
+	for chunk := range slices.Chunk(added, maxRows) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO line_items (id, invoice_id, position, description, quantity,
+			unit_amount, tax_rate_bps, amount, tax_amount, quantity_returned, clover_item_id) VALUES `)
+		values(&b, len(chunk), 11, 0)
+		args := make([]any, 0, 11*len(chunk))
+		for _, i := range chunk {
+			li := &lines[i]
+			args = append(args, li.ID, invoiceID, i, li.Description, li.Quantity, li.UnitAmount, li.TaxRateBPS,
+				li.Amount, li.TaxAmount, li.QuantityReturned, li.CloverItemID)
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			if isUnique(err) {
 				return paybridge.Errorf(paybridge.EINVALID, "line_items.id", "line item id is already used")
 			}
-			return wrapf(err, "insert line item")
+			return wrapf(err, "insert line items")
 		}
 	}
 	for id := range old {

@@ -144,3 +144,42 @@ func testInvoiceLineItemsUpdate(t *testing.T, s paybridge.Store) {
 		t.Errorf("kept line %s (want %s), total %d", got.LineItems[1].ID, keep.ID, got.Total)
 	}
 }
+
+// testInvoiceManyLines writes invoices of more lines than one statement
+// carries: created, then rewritten keeping some lines, adding others and
+// dropping the rest; every line is read back in its position.
+func testInvoiceManyLines(t *testing.T, s paybridge.Store) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	c := newCustomer(t, s, m)
+	lines := func(n int, prefix string) []paybridge.LineItem {
+		var ls []paybridge.LineItem
+		for i := range n {
+			ls = append(ls, paybridge.LineItem{Description: fmt.Sprintf("%s %03d", prefix, i), Quantity: 1, UnitAmount: int64(100 + i)})
+		}
+		return ls
+	}
+	inv := &paybridge.Invoice{MerchantID: m.ID, CustomerID: c.ID, Currency: "usd", Status: paybridge.InvoiceOpen,
+		LineItems: lines(150, "line")}
+	inv.ComputeTotals()
+	ok(t, s.CreateInvoice(ctx, inv))
+	got, err := s.GetInvoice(ctx, m.ID, inv.ID)
+	ok(t, err)
+	if diff := cmp.Diff(inv.LineItems, got.LineItems); diff != "" {
+		t.Fatalf("150 lines created (-want +got):\n%s", diff)
+	}
+	// Keep every other line of the first 100, reversed, then 70 new ones.
+	var next []paybridge.LineItem
+	for i := 98; i >= 0; i -= 2 {
+		next = append(next, got.LineItems[i])
+	}
+	next = append(next, lines(70, "new")...)
+	inv.LineItems = next
+	inv.ComputeTotals()
+	ok(t, s.UpdateInvoice(ctx, inv))
+	got, err = s.GetInvoice(ctx, m.ID, inv.ID)
+	ok(t, err)
+	if diff := cmp.Diff(inv.LineItems, got.LineItems); diff != "" || len(got.LineItems) != 120 || got.Total != inv.Total {
+		t.Errorf("120 lines after the rewrite, total %d of %d (-want +got):\n%s", got.Total, inv.Total, diff)
+	}
+}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) paybridge.Store) {
 		{"InvoiceNumbers", testInvoiceNumbers},
 		{"InvoiceUpdateStale", testInvoiceUpdateStale},
 		{"InvoiceLineItemsUpdate", testInvoiceLineItemsUpdate},
+		{"InvoiceManyLines", testInvoiceManyLines},
 		{"Pagination", testPagination},
 		{"PaginationLimits", testPaginationLimits},
 		{"CrossMerchant", testCrossMerchant},
