@@ -93,12 +93,13 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 	var inv *paybridge.Invoice
 	var stored *paybridge.Payment
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		old, err := db.updatePayment(ctx, tx, p, from, writeRefunded, now, &stored)
+		old, upd, err := db.updatePayment(ctx, tx, p, from, writeRefunded, now)
 		if err == sql.ErrNoRows {
 			return db.staleOrMissing(ctx, tx, "payments", "payment", p.MerchantID, p.ID)
 		} else if err != nil {
 			return wrapf(err, "update payment")
 		}
+		stored = upd
 		if err := db.emitPayment(ctx, tx, stored, from, now); err != nil {
 			return err
 		}
@@ -137,35 +138,34 @@ func paymentSet(prior string) string {
 }
 
 // updatePayment writes p over the payment if it is still in status from,
-// storing the new row in *stored and returning what it held before;
-// sql.ErrNoRows when it is not (stale or missing). On PostgreSQL it is one
+// returning what it held before and the new row; sql.ErrNoRows when it is
+// not (stale or missing). On PostgreSQL it is one
 // statement that locks the row and returns its prior values (one round
 // trip); SQLite cannot return another table's columns from an UPDATE, and
 // its one writer needs no lock, so there it is a read and a write.
 func (db *DB) updatePayment(ctx context.Context, tx *sql.Tx, p *paybridge.Payment, from paybridge.PaymentStatus,
-	writeRefunded bool, now time.Time, stored **paybridge.Payment) (priorPayment, error) {
+	writeRefunded bool, now time.Time) (priorPayment, *paybridge.Payment, error) {
 	var old priorPayment
 	c := cardArgs(p.Card)
 	args := []any{p.Status, p.Amount, p.TipAmount, p.AmountCaptured, p.AmountRefunded, c[0], c[1], c[2], c[3],
 		p.Source, p.CloverChargeID, p.FailureCode, p.FailureMessage, p.Attempts, micros(trunc(p.NextAttemptAt)),
 		p.Route, micros(now), p.ID, writeRefunded, p.MerchantID, from}
-	var err error
 	if db.engine == EnginePostgres {
-		*stored, err = scanPayment(appendScan{tx.QueryRowContext(ctx, `UPDATE payments p SET `+paymentSet("o.")+`
+		stored, err := scanPayment(appendScan{tx.QueryRowContext(ctx, `UPDATE payments p SET `+paymentSet("o.")+`
 			FROM (SELECT id, amount_captured, tip_amount, amount_refunded, invoice_id, version FROM payments
 				WHERE id = $18 AND merchant_id = $20 AND status = $21 FOR UPDATE) o
 			WHERE p.id = o.id
 			RETURNING `+prefixCols("p.", paymentCols)+`, o.amount_captured, o.tip_amount, o.amount_refunded, o.invoice_id`,
 			args...), []any{&old.captured, &old.tip, &old.refunded, &old.invoiceID}})
-		return old, err
+		return old, stored, err
 	}
-	err = tx.QueryRowContext(ctx, `SELECT amount_captured, tip_amount, amount_refunded, invoice_id FROM payments
+	err := tx.QueryRowContext(ctx, `SELECT amount_captured, tip_amount, amount_refunded, invoice_id FROM payments
 		WHERE id = $1 AND merchant_id = $2 AND status = $3`, p.ID, p.MerchantID, from).
 		Scan(&old.captured, &old.tip, &old.refunded, &old.invoiceID)
 	if err != nil {
-		return old, err
+		return old, nil, err
 	}
-	*stored, err = scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET `+paymentSet("")+`
+	stored, err := scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET `+paymentSet("")+`
 		WHERE id = $18 AND merchant_id = $20 AND status = $21 RETURNING `+paymentCols, args...))
-	return old, err
+	return old, stored, err
 }
