@@ -93,13 +93,14 @@ func (db *DB) ApplyPayment(ctx context.Context, p *paybridge.Payment, from paybr
 	var inv *paybridge.Invoice
 	var stored *paybridge.Payment
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
-		old, upd, err := db.updatePayment(ctx, tx, p, from, writeRefunded, now)
+		var old priorPayment
+		var err error
+		old, stored, err = db.updatePayment(ctx, tx, p, from, writeRefunded, now)
 		if err == sql.ErrNoRows {
 			return db.staleOrMissing(ctx, tx, "payments", "payment", p.MerchantID, p.ID)
 		} else if err != nil {
 			return wrapf(err, "update payment")
 		}
-		stored = upd
 		if err := db.emitPayment(ctx, tx, stored, from, now); err != nil {
 			return err
 		}
@@ -137,12 +138,24 @@ func paymentSet(prior string) string {
 	updated_at = $17, version = ` + prior + `version + 1`
 }
 
+// updatePaymentPG and updatePaymentSQLite are updatePayment's writes, built
+// once rather than on every payment.
+var (
+	updatePaymentPG = `UPDATE payments p SET ` + paymentSet("o.") + `
+		FROM (SELECT id, amount_captured, tip_amount, amount_refunded, invoice_id, version FROM payments
+			WHERE id = $18 AND merchant_id = $20 AND status = $21 FOR UPDATE) o
+		WHERE p.id = o.id
+		RETURNING ` + prefixCols("p.", paymentCols) + `, o.amount_captured, o.tip_amount, o.amount_refunded, o.invoice_id`
+	updatePaymentSQLite = `UPDATE payments SET ` + paymentSet("") + `
+		WHERE id = $18 AND merchant_id = $20 AND status = $21 RETURNING ` + paymentCols
+)
+
 // updatePayment writes p over the payment if it is still in status from,
 // returning what it held before and the new row; sql.ErrNoRows when it is
-// not (stale or missing). On PostgreSQL it is one
-// statement that locks the row and returns its prior values (one round
-// trip); SQLite cannot return another table's columns from an UPDATE, and
-// its one writer needs no lock, so there it is a read and a write.
+// not (stale or missing). On PostgreSQL it is one statement that locks the
+// row and returns its prior values (one round trip); SQLite cannot return
+// another table's columns from an UPDATE, and its one writer needs no
+// lock, so there it is a read and a write.
 func (db *DB) updatePayment(ctx context.Context, tx *sql.Tx, p *paybridge.Payment, from paybridge.PaymentStatus,
 	writeRefunded bool, now time.Time) (priorPayment, *paybridge.Payment, error) {
 	var old priorPayment
@@ -151,12 +164,8 @@ func (db *DB) updatePayment(ctx context.Context, tx *sql.Tx, p *paybridge.Paymen
 		p.Source, p.CloverChargeID, p.FailureCode, p.FailureMessage, p.Attempts, micros(trunc(p.NextAttemptAt)),
 		p.Route, micros(now), p.ID, writeRefunded, p.MerchantID, from}
 	if db.engine == EnginePostgres {
-		stored, err := scanPayment(appendScan{tx.QueryRowContext(ctx, `UPDATE payments p SET `+paymentSet("o.")+`
-			FROM (SELECT id, amount_captured, tip_amount, amount_refunded, invoice_id, version FROM payments
-				WHERE id = $18 AND merchant_id = $20 AND status = $21 FOR UPDATE) o
-			WHERE p.id = o.id
-			RETURNING `+prefixCols("p.", paymentCols)+`, o.amount_captured, o.tip_amount, o.amount_refunded, o.invoice_id`,
-			args...), []any{&old.captured, &old.tip, &old.refunded, &old.invoiceID}})
+		stored, err := scanPayment(appendScan{tx.QueryRowContext(ctx, updatePaymentPG, args...),
+			[]any{&old.captured, &old.tip, &old.refunded, &old.invoiceID}})
 		return old, stored, err
 	}
 	err := tx.QueryRowContext(ctx, `SELECT amount_captured, tip_amount, amount_refunded, invoice_id FROM payments
@@ -165,7 +174,6 @@ func (db *DB) updatePayment(ctx context.Context, tx *sql.Tx, p *paybridge.Paymen
 	if err != nil {
 		return old, nil, err
 	}
-	stored, err := scanPayment(tx.QueryRowContext(ctx, `UPDATE payments SET `+paymentSet("")+`
-		WHERE id = $18 AND merchant_id = $20 AND status = $21 RETURNING `+paymentCols, args...))
+	stored, err := scanPayment(tx.QueryRowContext(ctx, updatePaymentSQLite, args...))
 	return old, stored, err
 }

@@ -1,11 +1,11 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -52,60 +52,70 @@ func (db *DB) emit(ctx context.Context, tx *sql.Tx, ev *paybridge.Event, obj any
 		}
 		ev.Data = b
 	}
-	if st := db.state(tx); st != nil {
-		st.events = append(st.events, ev)
-		return nil
+	st := db.state(tx)
+	if st == nil { // every write transaction begins in withTx or the committer
+		return errors.New("store: event emitted outside a write transaction")
 	}
-	return db.insertEvents(ctx, tx, []*paybridge.Event{ev}, nil)
+	st.events = append(st.events, ev)
+	return nil
 }
 
-// insertEvents inserts events in order and appends to *listened those whose
-// merchant has an enabled webhook endpoint. Whether anyone listens is read
+// insertEvents inserts events in order and returns those whose merchant
+// has an enabled webhook endpoint, in order. Whether anyone listens is read
 // by the same statement, inside the transaction, so an endpoint created
 // before this commits is seen.
-func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []*paybridge.Event, listened *[]*paybridge.Event) error {
+func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []*paybridge.Event) ([]*paybridge.Event, error) {
+	var listened []*paybridge.Event
 	for chunk := range slices.Chunk(events, maxRows) {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
-		values(&b, len(chunk), 8, 1)
-		args := make([]any, 1, 1+8*len(chunk))
-		args[0] = false
-		for _, ev := range chunk {
-			args = append(args, ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion,
-				string(ev.Data), micros(ev.CreatedAt))
-		}
-		b.WriteString(` RETURNING id, EXISTS (SELECT 1 FROM webhook_endpoints w
-			WHERE w.merchant_id = events.merchant_id AND w.disabled = $1)`)
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		heard, err := insertEventRows(ctx, tx, chunk)
 		if err != nil {
-			return wrapf(err, "insert events")
+			return nil, wrapf(err, "insert events")
 		}
-		heard := make(map[string]bool, len(chunk))
-		for rows.Next() {
-			var id string
-			var yes bool
-			if err := rows.Scan(&id, &yes); err != nil {
-				rows.Close()
-				return wrapf(err, "insert events")
-			}
-			heard[id] = yes
-		}
-		if err := rows.Close(); err != nil {
-			return wrapf(err, "insert events")
-		}
-		if err := rows.Err(); err != nil || len(heard) != len(chunk) {
-			return wrapf(cmp.Or(err, errors.New("rows returned do not match")), "insert events")
-		}
-		if listened != nil {
-			// RETURNING's order is unspecified on SQLite: keep the events'.
-			for _, ev := range chunk {
-				if heard[ev.ID] {
-					*listened = append(*listened, ev)
-				}
+		// RETURNING's order is unspecified on SQLite: keep the events'.
+		for _, ev := range chunk {
+			if heard[ev.ID] {
+				listened = append(listened, ev)
 			}
 		}
 	}
-	return nil
+	return listened, nil
+}
+
+// insertEventRows is one multi-row INSERT of events, answering for each
+// event's ID whether its merchant listens.
+func insertEventRows(ctx context.Context, tx *sql.Tx, events []*paybridge.Event) (map[string]bool, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
+	values(&b, len(events), 8, 1)
+	b.WriteString(` RETURNING id, EXISTS (SELECT 1 FROM webhook_endpoints w
+		WHERE w.merchant_id = events.merchant_id AND w.disabled = $1)`)
+	args := make([]any, 1, 1+8*len(events))
+	args[0] = false
+	for _, ev := range events {
+		args = append(args, ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion,
+			string(ev.Data), micros(ev.CreatedAt))
+	}
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	heard := make(map[string]bool, len(events))
+	for rows.Next() {
+		var id string
+		var yes bool
+		if err := rows.Scan(&id, &yes); err != nil {
+			return nil, err
+		}
+		heard[id] = yes
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(heard) != len(events) {
+		return nil, fmt.Errorf("%d rows returned for %d events", len(heard), len(events))
+	}
+	return heard, nil
 }
 
 // paymentEvents maps a payment status reached to its event type.

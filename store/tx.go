@@ -38,8 +38,8 @@ type txState struct {
 // beforeCommit ends a transaction's work: it inserts the events emitted
 // in it, then hands those someone listens to to the OnEvents hook.
 func (db *DB) beforeCommit(ctx context.Context, t Tx, st *txState) error {
-	var listened []*paybridge.Event
-	if err := db.insertEvents(ctx, t.SQL, st.events, &listened); err != nil {
+	listened, err := db.insertEvents(ctx, t.SQL, st.events)
+	if err != nil {
 		return err
 	}
 	if len(listened) == 0 || db.OnEvents == nil {
