@@ -114,17 +114,35 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if db.engine == EnginePostgres {
 		return db.w.ExecContext(ctx, query, args...)
 	}
-	var res sql.Result
+	var res doneResult
 	var serr error
 	err := db.withTx(ctx, func(t Tx) error {
-		res, serr = t.SQL.ExecContext(ctx, query, args...)
-		return serr
+		r, err := t.SQL.ExecContext(ctx, query, args...)
+		if err != nil {
+			serr = err
+			return err
+		}
+		res.id, res.idErr = r.LastInsertId()
+		res.rows, res.rowsErr = r.RowsAffected()
+		return nil
 	})
 	if serr != nil {
 		return nil, serr
 	}
 	return res, err
 }
+
+// doneResult is a statement's result read inside its group. Read after
+// the commit, a database/sql Result locks the writer's connection, by then
+// running the next group's statements, and waits for them (up to 1 ms in
+// the slowest requests at 200 payments/s, in a runtime trace).
+type doneResult struct {
+	id, rows       int64
+	idErr, rowsErr error
+}
+
+func (r doneResult) LastInsertId() (int64, error) { return r.id, r.idErr }
+func (r doneResult) RowsAffected() (int64, error) { return r.rows, r.rowsErr }
 
 // state is the accumulator of an open transaction (nil outside withTx).
 func (db *DB) state(tx *sql.Tx) *txState {
