@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type loadOptions struct {
 	DatabaseURL  string
 	RedisURL     string
 	Margin       time.Duration
+	Trace        string // runtime trace of the measured run ("" = none)
 }
 
 // runLoadtest is `paybridge loadtest`: an open-model load at a fixed
@@ -52,6 +54,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		"limits and latency (p50 120 ms, p99 400 ms).", stderr)
 	var o loadOptions
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	fs.StringVar(&o.Trace, "trace", "", "write a Go runtime trace of the measured run to this file, each API request a task (go tool trace; in-process only)")
 	fs.StringVar(&o.Scenario, "scenario", "pay", "pay | read | webhooks")
 	fs.Float64Var(&o.Rate, "rate", 10, "arrivals per second (of the first, hot merchant when --merchants > 1)")
 	fs.Float64Var(&o.OthersRate, "others-rate", 0.5, "arrivals per second of each other merchant (--merchants > 1)")
@@ -81,6 +84,8 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("--baseline %q: only naive", o.Baseline)
 	case o.Baseline != "" && (o.Target != "" || o.Scenario != "pay"):
 		return errors.New("--baseline naive needs the in-process set-up and --scenario pay")
+	case o.Trace != "" && o.Target != "":
+		return errors.New("--trace traces the in-process paybridge; it cannot trace a --target")
 	case o.Instances > 1 && (o.RedisURL == "" || !strings.HasPrefix(o.DatabaseURL, "postgres")):
 		return errors.New("--instances > 1 needs --redis-url and a postgres --database-url")
 	}
@@ -117,6 +122,28 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	printReport(stdout, rep)
 	return nil
+}
+
+// startTrace starts a runtime trace to path (nothing without one) and
+// returns what stops it. The trace shows, for every API request (a task,
+// see traceRequests), where its goroutine waited: the writer's queue, the
+// disk, the CPU, Clover.
+func startTrace(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--trace: %w", err)
+	}
+	return func() error {
+		trace.Stop()
+		return f.Close()
+	}, nil
 }
 
 // loopbackOnly refuses URLs whose host is not a loopback address or a Unix
@@ -157,7 +184,7 @@ func loadInProcess(ctx context.Context, o loadOptions) (*loadtest.Report, error)
 	cl, err := startCluster(sctx, clusterOptions{
 		Instances: o.Instances, DatabaseURL: o.DatabaseURL, RedisURL: o.RedisURL, Dir: dir,
 		CloverLimits: o.CloverLimits, LatencyP50: o.P50, LatencyP99: o.P99, Margin: o.Margin,
-		Merchants: o.Merchants, Attribution: attrib,
+		Merchants: o.Merchants, Attribution: attrib, TraceRequests: o.Trace != "",
 	})
 	if err != nil {
 		return nil, err
@@ -182,7 +209,14 @@ func loadInProcess(ctx context.Context, o loadOptions) (*loadtest.Report, error)
 	if err != nil {
 		return nil, err
 	}
+	stopTrace, err := startTrace(o.Trace)
+	if err != nil {
+		return nil, err
+	}
 	measureCluster(ctx, o, cl, rep, streams)
+	if err := stopTrace(); err != nil {
+		return nil, err
+	}
 
 	if o.Baseline == "naive" {
 		// Let every budget window of the paybridge run close first.

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/trace"
+	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -39,6 +41,26 @@ type clusterOptions struct {
 	Logger       *slog.Logger
 	Attribution  *loadtest.Attribution // nil: none
 	Tweak        func(*Config)         // last say on each Main's config
+	// TraceRequests makes every API request a runtime/trace task, for
+	// --trace.
+	TraceRequests bool
+}
+
+// traceRequests makes each request a runtime/trace task named for its
+// route, ids (the segments with an underscore: "inv_…") shown as {id}
+// ("POST /v1/invoices/{id}/payments"), so go tool trace groups them.
+func traceRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		segs := strings.Split(r.URL.Path, "/")
+		for i, s := range segs {
+			if strings.Contains(s, "_") {
+				segs[i] = "{id}"
+			}
+		}
+		ctx, task := trace.NewTask(r.Context(), r.Method+" "+strings.Join(segs, "/"))
+		defer task.End()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // cluster is a running clusterOptions.
@@ -121,6 +143,9 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 			o.Tweak(&cfg)
 		}
 		m := &Main{Config: cfg, Logger: o.Logger.With("instance", i)}
+		if o.TraceRequests {
+			m.WrapHandler = traceRequests
+		}
 		if err := m.Run(ctx); err != nil {
 			return nil, fmt.Errorf("instance %d: %w", i, err)
 		}

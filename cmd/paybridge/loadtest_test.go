@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +88,35 @@ func TestLoadtestAgainstTarget(t *testing.T) {
 	if r.P50 <= 0 || r.RSSMB <= 0 || r.CPUMSPerCompleted <= 0 || r.HostCPUBusy <= 0 {
 		t.Errorf("not measured: p50 %v, rss %v, cpu %v ms per completed, host %v busy", r.P50, r.RSSMB,
 			r.CPUMSPerCompleted, r.HostCPUBusy)
+	}
+}
+
+// TestLoadtestTrace: --trace writes a runtime trace of the measured run in
+// which each API request is a task named for its route, and is refused
+// with --target, whose paybridge runs in another process.
+func TestLoadtestTrace(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "run.trace")
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"loadtest", "--rate", "4", "--duration", "1s", "--trace", path, "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("go 1.")) {
+		t.Fatalf("not a Go runtime trace: %q", b[:min(len(b), 16)])
+	}
+	for _, task := range []string{"POST /v1/invoices", "POST /v1/invoices/{id}/payments"} {
+		if !bytes.Contains(b, []byte(task)) {
+			t.Errorf("no task %q in the trace", task)
+		}
+	}
+	out.Reset()
+	errb.Reset()
+	code := run(t.Context(), []string{"loadtest", "--target", "http://127.0.0.1:1", "--trace", path}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "cannot trace a --target") {
+		t.Errorf("--trace with --target: exit %d: %s", code, errb.String())
 	}
 }
