@@ -23,6 +23,13 @@ import (
 // scaleCluster starts three Mains on one PostgreSQL schema and one Redis
 // (redisURL) against one metered cloversim with Clover's limits on, or
 // skips without PostgreSQL.
+//
+// The arrival margin must bound, on the host the tests run on, how long a
+// written request takes to be counted by Clover (SCALING.md). Under the
+// race detector, beside the whole suite's servers on two vCPUs, 50 ms did
+// not: cloversim answered 4 × 429 once in a full .ci/run, never with the
+// test alone (6 of 6). 250 ms does, and the budget is still one, shared
+// and checked across the three instances.
 func scaleCluster(t *testing.T, redisURL string, merchants int) *cluster {
 	t.Helper()
 	dsn := postgresSchema(t)
@@ -30,7 +37,7 @@ func scaleCluster(t *testing.T, redisURL string, merchants int) *cluster {
 	defer cancel()
 	cl, err := startCluster(ctx, clusterOptions{
 		Instances: 3, DatabaseURL: dsn, RedisURL: redisURL, Dir: t.TempDir(), CloverLimits: true,
-		LatencyP50: 30 * time.Millisecond, LatencyP99: 120 * time.Millisecond, Margin: 50 * time.Millisecond,
+		LatencyP50: 30 * time.Millisecond, LatencyP99: 120 * time.Millisecond, Margin: 250 * time.Millisecond,
 		Merchants: merchants,
 	})
 	if err != nil {
