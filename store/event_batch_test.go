@@ -10,6 +10,7 @@ import (
 
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/store"
+	"github.com/paybridge/paybridge/store/storetest"
 )
 
 // TestEventsInsertedAtCommit: a transaction's events are inserted together
@@ -19,26 +20,14 @@ import (
 // transaction that fails stores none.
 func TestEventsInsertedAtCommit(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if name == "postgres" {
-				pgURL(t)
-			}
-			testEventsInsertedAtCommit(t, open(t))
-		})
-	}
+	eachEngine(t, testEventsInsertedAtCommit)
 }
 
 func testEventsInsertedAtCommit(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	var heard, quiet, muted = newMerchant(t, db), newMerchant(t, db), newMerchant(t, db)
-	for m, on := range map[*paybridge.Merchant]bool{heard: true, muted: false} {
-		if err := db.CreateWebhookEndpoint(ctx, &paybridge.WebhookEndpoint{MerchantID: m.ID, URL: "https://crm.example.com/h",
-			Events: []paybridge.EventType{"*"}, SealedSecret: []byte{1}, Disabled: !on}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.Listen(t, db, heard, true)
+	storetest.Listen(t, db, muted, false)
 	var hooked []string
 	db.OnEvents = func(_ context.Context, _ store.Tx, evs []*paybridge.Event) error {
 		for _, e := range evs {

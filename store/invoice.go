@@ -108,15 +108,13 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 // second for one merchant most of PostgreSQL's busy connections were
 // queued on that lock (pg_stat_activity: Lock/transactionid).
 func (db *DB) numberInvoice(ctx context.Context, tx *sql.Tx, merchantID, invoiceID string) (string, error) {
+	const count = `INSERT INTO counters (merchant_id, name, value) VALUES ($1, 'invoice', 1)
+		ON CONFLICT (merchant_id, name) DO UPDATE SET value = counters.value + 1 RETURNING value`
 	var number string
-	var err error
 	if db.engine == EnginePostgres {
 		// One round trip: count, then number the invoice as invoiceNumber
 		// would.
-		err = tx.QueryRowContext(ctx, `WITH c AS (
-				INSERT INTO counters (merchant_id, name, value) VALUES ($1, 'invoice', 1)
-				ON CONFLICT (merchant_id, name) DO UPDATE SET value = counters.value + 1
-				RETURNING value)
+		err := tx.QueryRowContext(ctx, `WITH c AS (`+count+`)
 			UPDATE invoices SET number = 'INV-' || lpad(c.value::text, greatest(6, length(c.value::text)), '0')
 			FROM c WHERE invoices.id = $2 RETURNING invoices.number`, merchantID, invoiceID).Scan(&number)
 		if err != nil {
@@ -125,13 +123,11 @@ func (db *DB) numberInvoice(ctx context.Context, tx *sql.Tx, merchantID, invoice
 		return number, nil
 	}
 	var n int64
-	if err = tx.QueryRowContext(ctx, `INSERT INTO counters (merchant_id, name, value) VALUES ($1, 'invoice', 1)
-			ON CONFLICT (merchant_id, name) DO UPDATE SET value = counters.value + 1
-			RETURNING value`, merchantID).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, count, merchantID).Scan(&n); err != nil {
 		return "", wrapf(err, "next invoice number")
 	}
 	number = invoiceNumber(n)
-	if _, err = tx.ExecContext(ctx, `UPDATE invoices SET number = $1 WHERE id = $2`, number, invoiceID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = $1 WHERE id = $2`, number, invoiceID); err != nil {
 		return "", wrapf(err, "number invoice")
 	}
 	return number, nil

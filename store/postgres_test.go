@@ -25,6 +25,18 @@ func pgURL(t testing.TB) string {
 	return u
 }
 
+// eachEngine runs fn as a parallel subtest on a fresh SQLite store and on
+// a fresh PostgreSQL schema (skipped without PAYBRIDGE_TEST_POSTGRES_URL):
+// onEngines for tests.
+func eachEngine(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for name, open := range map[string]func(testing.TB) *store.DB{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}
+
 // openPostgres opens a migrated store in a schema of its own, dropped at
 // cleanup, so parallel tests never see each other's rows.
 func openPostgres(t testing.TB) *store.DB {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,11 @@ import (
 // committer's own fdatasync of the WAL before any commit is acknowledged
 // (groupcommit.go), so an acknowledged payment survives power loss, not
 // only a process crash, as with synchronous=FULL.
-const sqliteCommon = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+var sqliteCommon = "_pragma=busy_timeout(" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + ")&_pragma=foreign_keys(1)"
+
+// busyTimeout is how long a connection waits for another process's lock:
+// SQLite's busy_timeout, and connectWriter's retries.
+const busyTimeout = 10 * time.Second
 
 // openSQLite opens the writer (one connection, BEGIN IMMEDIATE so two
 // writers queue instead of deadlocking on a lock upgrade) and a query_only
@@ -106,7 +111,7 @@ func walSyncOf(ctx context.Context, w *sql.DB) (*walSync, error) {
 // deadlock, is the likely step). So a busy connect is retried, for as
 // long as the busy timeout would wait.
 func connectWriter(ctx context.Context, w *sql.DB) error {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(busyTimeout)
 	for {
 		err := w.PingContext(ctx)
 		if !isBusy(err) || time.Now().After(deadline) {

@@ -156,9 +156,9 @@ func succeedFrom(t *testing.T, db *store.DB, p *paybridge.Payment, from paybridg
 	ok(t, err)
 }
 
-// listen gives m an enabled webhook endpoint (disabled when off), so the
+// Listen gives m an enabled webhook endpoint (disabled when off), so the
 // commit hook runs for its events.
-func listen(t *testing.T, db *store.DB, m *paybridge.Merchant, on bool) *paybridge.WebhookEndpoint {
+func Listen(t *testing.T, db *store.DB, m *paybridge.Merchant, on bool) *paybridge.WebhookEndpoint {
 	t.Helper()
 	e := &paybridge.WebhookEndpoint{MerchantID: m.ID, URL: "https://crm.example.com/h",
 		Events: []paybridge.EventType{"*"}, SealedSecret: []byte{1}, Disabled: !on}
@@ -171,7 +171,7 @@ func listen(t *testing.T, db *store.DB, m *paybridge.Merchant, on bool) *paybrid
 func testEventsRollBack(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	m := newMerchant(t, db)
-	listen(t, db, m, true)
+	Listen(t, db, m, true)
 	inv := newInvoice(t, db, m, newCustomer(t, db, m))
 	p := newPayment(t, db, m, inv, 2550)
 	boom := errors.New("queue down")
@@ -197,7 +197,7 @@ func testEventsRollBack(t *testing.T, db *store.DB) {
 // the uncommitted event row; on SQLite the *sql.Tx does.
 func testHookSeesTheTransaction(t *testing.T, db *store.DB) {
 	m := newMerchant(t, db)
-	listen(t, db, m, true)
+	Listen(t, db, m, true)
 	inv := newInvoice(t, db, m, newCustomer(t, db, m))
 	p := newPayment(t, db, m, inv, 2550)
 	var seen, calls int
@@ -249,7 +249,7 @@ func testHookOnlyForListeners(t *testing.T, db *store.DB) {
 
 	quiet := newMerchant(t, db)
 	pay(quiet)
-	off := listen(t, db, quiet, false)
+	off := Listen(t, db, quiet, false)
 	pay(quiet)
 	if len(got) != 0 {
 		t.Fatalf("hook got %v for a merchant without an enabled endpoint", got)
