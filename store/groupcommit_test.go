@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -610,5 +611,21 @@ func TestSyncCommitsSyncsOnlyWhatIsNew(t *testing.T) {
 	}
 	if err := db.SyncCommits(ctx); err != nil || syncs.Load() != 1 {
 		t.Fatalf("with every commit on disk: err %v, %d syncs in all, want no new one", err, syncs.Load())
+	}
+}
+
+// TestSavepointJournalsStayInMemory: every group transaction's savepoint
+// journal, and every sort and RETURNING buffer, is kept in memory, never in
+// a temporary file created and unlinked inside the writer's group.
+func TestSavepointJournalsStayInMemory(t *testing.T) {
+	t.Parallel()
+	db := openGroupDB(t)
+	for name, q := range map[string]interface {
+		QueryRow(string, ...any) *sql.Row
+	}{"writer": db.w, "reader": db.r.DB} {
+		var store string
+		if err := q.QueryRow("PRAGMA temp_store").Scan(&store); err != nil || store != "2" {
+			t.Errorf("%s: temp_store = %q (%v), want 2 (MEMORY)", name, store, err)
+		}
 	}
 }
