@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -51,6 +52,13 @@ type DB struct {
 	r      *readPool // plain reads; a query_only pool on SQLite, w on PostgreSQL
 	pool   *pgxpool.Pool
 	group  *committer // SQLite's group commit (groupcommit.go); nil on PostgreSQL
+
+	// PostgreSQL's deferred durability (defer.go); nil and zero on SQLite.
+	lw        *sql.DB // writes that need not wait for the disk (synchronous_commit off)
+	lazyPool  *pgxpool.Pool
+	pgLazy    atomic.Uint64 // deferred commits made so far
+	pgFlushed atomic.Uint64 // the first pgFlushed of them are known to be on disk
+	pgFlushes atomic.Uint64 // flushes Sync had to ask for
 }
 
 var _ paybridge.Store = (*DB)(nil)
@@ -114,11 +122,15 @@ func (db *DB) Close() error {
 	if db.r != nil && db.r.DB != db.w {
 		errs = append(errs, db.r.Close())
 	}
-	if db.w != nil {
-		errs = append(errs, db.w.Close())
+	for _, w := range []*sql.DB{db.w, db.lw} {
+		if w != nil {
+			errs = append(errs, w.Close())
+		}
 	}
-	if db.pool != nil {
-		db.pool.Close()
+	for _, p := range []*pgxpool.Pool{db.pool, db.lazyPool} {
+		if p != nil {
+			p.Close()
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -2,35 +2,44 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"sync/atomic"
 )
 
-// Deferred durability on SQLite. Inside an API request that carries an
+// Deferred durability. Inside an API request that carries an
 // Idempotency-Key, nothing leaves paybridge between the request's writes
 // except at three points: a call to Clover, an email (a payment link), and
 // the response, which is sent only after the key's stored response commits
 // durably. So the request's writes need not each wait for the disk: under
 // Defer they commit (visible to every reader at once) without waiting, and
 // Sync, called before each Clover call (clover.Config.BeforeSend) and each
-// email (email.SyncFirst) and implied by the durable commit
-// of the stored response (the WAL is written in order, so its sync covers
-// every commit before it), makes them durable before anything depends on
-// them outside the database. A paid invoice then waits for the disk three
-// times instead of five. Jobs run only after SyncCommits, so a job never acts
-// on a commit that a power loss could still take back.
+// email (email.SyncFirst) and implied by the durable commit of the stored
+// response (the log is written in order, so its flush covers every commit
+// before it), makes them durable before anything depends on them outside
+// the database. A paid invoice then waits for the disk three times instead
+// of eight. Jobs run only after SyncCommits, so a job never acts on a
+// commit that a power loss could still take back.
 //
-// On PostgreSQL every commit is durable when it returns and these are
-// no-ops.
+// On SQLite the group committer simply does not wait for the WAL sync
+// (groupcommit.go). On PostgreSQL deferred writes go through a second pool
+// whose sessions run with synchronous_commit off; Sync then asks the
+// server to flush its WAL, unless a durable write that began after the
+// request's last deferred commit already did (pgFlushed), as the stored
+// response's does.
 
 type deferKey struct{}
 
-// deferral is the highest commit made under a Defer context.
+// deferral is the highest commit made under a Defer context: a WAL
+// position on SQLite, a count of deferred commits (pgLazy) on PostgreSQL.
 type deferral struct{ seq atomic.Uint64 }
 
-func (d *deferral) raise(n uint64) {
+func (d *deferral) raise(n uint64) { raise(&d.seq, n) }
+
+// raise sets v to n if n is higher.
+func raise(v *atomic.Uint64, n uint64) {
 	for {
-		cur := d.seq.Load()
-		if n <= cur || d.seq.CompareAndSwap(cur, n) {
+		cur := v.Load()
+		if n <= cur || v.CompareAndSwap(cur, n) {
 			return
 		}
 	}
@@ -39,9 +48,6 @@ func (d *deferral) raise(n uint64) {
 // Defer returns ctx under which the DB's writes do not wait for the disk
 // until Sync.
 func (db *DB) Defer(ctx context.Context) context.Context {
-	if db.group == nil {
-		return ctx
-	}
 	return context.WithValue(ctx, deferKey{}, &deferral{})
 }
 
@@ -57,6 +63,12 @@ func (db *DB) Sync(ctx context.Context) error {
 	if d == nil {
 		return nil
 	}
+	if db.engine == EnginePostgres {
+		if d.seq.Load() <= db.pgFlushed.Load() {
+			return nil
+		}
+		return db.pgFlush(ctx)
+	}
 	return db.syncTo(d.seq.Load())
 }
 
@@ -65,8 +77,8 @@ func (db *DB) Sync(ctx context.Context) error {
 // transactions on the writer's connection, which the committer never sees
 // (so this always waits for a sync that began after the call).
 func (db *DB) SyncAll(ctx context.Context) error {
-	if db.group == nil {
-		return nil
+	if db.engine == EnginePostgres {
+		return db.pgFlush(ctx)
 	}
 	return db.syncTo(db.group.wal.wrote())
 }
@@ -74,10 +86,12 @@ func (db *DB) SyncAll(ctx context.Context) error {
 // SyncCommits waits until every commit made through the store so far is
 // on disk, deferred ones included; when they all are, it returns at once.
 // A job starts after it, so it never acts on a commit that a power loss
-// could take back (River's own transactions are not covered: see SyncAll).
+// could take back (on SQLite, River's own transactions are not covered:
+// see SyncAll). On PostgreSQL it covers every instance's commits, not only
+// this one's.
 func (db *DB) SyncCommits(ctx context.Context) error {
-	if db.group == nil {
-		return nil
+	if db.engine == EnginePostgres {
+		return db.pgFlush(ctx)
 	}
 	return db.syncTo(db.group.wal.last())
 }
@@ -90,4 +104,45 @@ func (db *DB) syncTo(n uint64) error {
 		return db.internal("sync wal", err)
 	}
 	return nil
+}
+
+// pgFlushSQL makes every commit so far durable, whichever session made
+// it: when the server has WAL not yet flushed, it writes a transactional
+// logical message (a WAL record with a transaction id, allowed to every
+// role at any wal_level), whose synchronous commit flushes the WAL up to
+// it. A transaction that wrote no WAL would commit without flushing.
+const pgFlushSQL = `SELECT CASE WHEN pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn()
+	THEN pg_logical_emit_message(true, 'paybridge', 'sync') END`
+
+// pgFlush makes every PostgreSQL commit made so far durable.
+func (db *DB) pgFlush(ctx context.Context) error {
+	before := db.pgLazy.Load()
+	if _, err := db.w.ExecContext(ctx, pgFlushSQL); err != nil {
+		return db.internal("flush wal", err)
+	}
+	db.pgFlushes.Add(1)
+	raise(&db.pgFlushed, before)
+	return nil
+}
+
+// pgWriter is the pool a PostgreSQL write under ctx goes to, and the
+// deferral it commits under (nil: a durable write).
+func (db *DB) pgWriter(ctx context.Context) (*sql.DB, *deferral) {
+	if d := deferralOf(ctx); d != nil {
+		return db.lw, d
+	}
+	return db.w, nil
+}
+
+// pgCommitted records a PostgreSQL commit made through pgWriter's pool.
+// A deferred one raises its request's deferral; a durable one that wrote
+// (wrote: rows affected, so the commit flushed the WAL up to its own
+// record) vouches for every deferred commit that ended before it began.
+func (db *DB) pgCommitted(d *deferral, lazyBefore uint64, wrote bool) {
+	switch {
+	case d != nil:
+		d.raise(db.pgLazy.Add(1))
+	case wrote:
+		raise(&db.pgFlushed, lazyBefore)
+	}
 }

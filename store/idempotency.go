@@ -48,16 +48,17 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 		}
 		return errors.New("idempotency key kept vanishing")
 	}
+	// Nothing outside the database depends on the key alone being on disk:
+	// the request's first durable write or sync makes it durable too, and
+	// if a power loss takes it before that, nothing of the request happened.
 	if db.engine == EnginePostgres {
-		// Each statement on its own: the INSERT is atomic, and the
-		// SELECT only reads a committed row. No transaction saves the
-		// BEGIN and COMMIT round trips on every idempotent request.
-		err := begin(db.w)
+		// Each statement on its own, on the lazy pool: the INSERT is
+		// atomic, and the SELECT only reads a committed row. No
+		// transaction saves the BEGIN and COMMIT round trips on every
+		// idempotent request.
+		err := begin(db.lw)
 		return stored, db.mapErr("begin idempotency key", err)
 	}
-	// Nothing outside the database depends on the key alone being on disk:
-	// the request's first durable write makes it durable too, and if a
-	// power loss takes it before that, nothing of the request happened.
 	err := db.withLazyTx(ctx, func(t Tx) error { return begin(t.SQL) })
 	return stored, err
 }

@@ -33,8 +33,20 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 		pool.Close()
 		return wrapf(err, "connect to postgres")
 	}
-	db.pool = pool
-	db.w = stdlib.OpenDBFromPool(pool)
+	// The lazy pool: the same server, with synchronous_commit off, for the
+	// writes that may wait for the disk until a sync point (defer.go). Half
+	// the size: a request's lazy writes are fewer than its others, and the
+	// two pools together stay within 1.5 times pool_max_conns.
+	lcfg := cfg.Copy()
+	lcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lcfg.MaxConns = max(2, cfg.MaxConns/2)
+	lazy, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return wrapf(err, "open postgres pool")
+	}
+	db.pool, db.lazyPool = pool, lazy
+	db.w, db.lw = stdlib.OpenDBFromPool(pool), stdlib.OpenDBFromPool(lazy)
 	db.r = newReadPool(db.w, true)
 	return nil
 }

@@ -41,6 +41,25 @@ func eachEngine(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // cleanup, so parallel tests never see each other's rows.
 func openPostgres(t testing.TB) *store.DB {
 	t.Helper()
+	return openPostgresAt(t, pgSchemaURL(t), true)
+}
+
+// openPostgresAt opens a store on url, closed at cleanup: another instance
+// of paybridge when a store is open there already.
+func openPostgresAt(t testing.TB, url string, migrate bool) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), url, store.Options{Migrate: migrate, Logger: quiet})
+	if err != nil {
+		t.Fatal(fmt.Errorf("open %s: %w", url, err))
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pgSchemaURL creates a schema, dropped at cleanup, and returns the
+// server's URL with that schema as its search path.
+func pgSchemaURL(t testing.TB) string {
+	t.Helper()
 	base := pgURL(t)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", base)
@@ -65,12 +84,7 @@ func openPostgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String(), store.Options{Migrate: true, Logger: quiet})
-	if err != nil {
-		t.Fatal(fmt.Errorf("open schema %s: %w", schema, err))
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return u.String()
 }
 
 func TestPostgres(t *testing.T) {

@@ -58,12 +58,13 @@ func (db *DB) WithRiverTx(ctx context.Context, fn func(tx Tx) error) error {
 // withTx is the one place write transactions begin. On SQLite the
 // committer runs it in the next group commit (groupcommit.go). On
 // PostgreSQL it pins a connection first, so the pgx.Tx view and the *sql.Tx
-// share it.
+// share it; under Defer, of the lazy pool (defer.go).
 func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
 	if db.engine != EnginePostgres {
 		return db.group.do(ctx, false, fn)
 	}
-	conn, err := db.w.Conn(ctx)
+	w, d := db.pgWriter(ctx)
+	conn, err := w.Conn(ctx)
 	if err != nil {
 		return db.internal("conn", err)
 	}
@@ -97,6 +98,9 @@ func (db *DB) withTx(ctx context.Context, fn func(tx Tx) error) error {
 	if err := t.SQL.Commit(); err != nil {
 		return db.mapErr("commit", err)
 	}
+	// A durable transaction may have written nothing, so it vouches for
+	// no deferred commit (wrote false).
+	db.pgCommitted(d, 0, false)
 	return nil
 }
 
@@ -109,10 +113,18 @@ func (db *DB) withLazyTx(ctx context.Context, fn func(tx Tx) error) error {
 
 // exec runs one write statement. On SQLite it runs in the committer's next
 // group, sharing its fsync instead of paying its own; on PostgreSQL it runs
-// as it is. Its error is the statement's own, for the caller to map.
+// as it is, on the lazy pool under Defer. Its error is the statement's own,
+// for the caller to map.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if db.engine == EnginePostgres {
-		return db.w.ExecContext(ctx, query, args...)
+		w, d := db.pgWriter(ctx)
+		before := db.pgLazy.Load()
+		res, err := w.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, nerr := res.RowsAffected()
+			db.pgCommitted(d, before, nerr == nil && n > 0)
+		}
+		return res, err
 	}
 	var res doneResult
 	var serr error
