@@ -64,7 +64,7 @@ func (db *DB) Sync(ctx context.Context) error {
 		return nil
 	}
 	if db.engine == EnginePostgres {
-		if d.seq.Load() <= db.pgFlushed.Load() {
+		if db.lw == nil || d.seq.Load() <= db.pgFlushed.Load() {
 			return nil
 		}
 		return db.pgFlush(ctx)
@@ -108,14 +108,21 @@ func (db *DB) syncTo(n uint64) error {
 
 // pgFlushSQL makes every commit so far durable, whichever session made
 // it: when the server has WAL not yet flushed, it writes a transactional
-// logical message (a WAL record with a transaction id, allowed to every
-// role at any wal_level), whose synchronous commit flushes the WAL up to
+// logical message (a WAL record with a transaction id; PostgreSQL lets
+// every role write one), whose synchronous commit flushes the WAL up to
 // it. A transaction that wrote no WAL would commit without flushing.
 const pgFlushSQL = `SELECT CASE WHEN pg_current_wal_flush_lsn() < pg_current_wal_insert_lsn()
 	THEN pg_logical_emit_message(true, 'paybridge', 'sync') END`
 
-// pgFlush makes every PostgreSQL commit made so far durable.
+// pgFlushProbe checks at start-up that pgFlushSQL can flush here.
+const pgFlushProbe = `SELECT pg_logical_emit_message(true, 'paybridge', 'probe')`
+
+// pgFlush makes every PostgreSQL commit made so far durable (without the
+// lazy pool, every commit already is).
 func (db *DB) pgFlush(ctx context.Context) error {
+	if db.lw == nil {
+		return nil
+	}
 	before := db.pgLazy.Load()
 	if _, err := db.w.ExecContext(ctx, pgFlushSQL); err != nil {
 		return db.internal("flush wal", err)
@@ -128,10 +135,19 @@ func (db *DB) pgFlush(ctx context.Context) error {
 // pgWriter is the pool a PostgreSQL write under ctx goes to, and the
 // deferral it commits under (nil: a durable write).
 func (db *DB) pgWriter(ctx context.Context) (*sql.DB, *deferral) {
-	if d := deferralOf(ctx); d != nil {
+	if d := deferralOf(ctx); d != nil && db.lw != nil {
 		return db.lw, d
 	}
 	return db.w, nil
+}
+
+// pgLazyWriter is the pool of PostgreSQL's lazy writes, which no Sync
+// waits for (withLazyTx on SQLite).
+func (db *DB) pgLazyWriter() *sql.DB {
+	if db.lw != nil {
+		return db.lw
+	}
+	return db.w
 }
 
 // pgCommitted records a PostgreSQL commit made through pgWriter's pool.

@@ -56,7 +56,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, rec *paybridge.IdempotencyRec
 		// atomic, and the SELECT only reads a committed row. No
 		// transaction saves the BEGIN and COMMIT round trips on every
 		// idempotent request.
-		err := begin(db.lw)
+		err := begin(db.pgLazyWriter())
 		return stored, db.mapErr("begin idempotency key", err)
 	}
 	err := db.withLazyTx(ctx, func(t Tx) error { return begin(t.SQL) })

@@ -33,20 +33,37 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 		pool.Close()
 		return wrapf(err, "connect to postgres")
 	}
-	// The lazy pool: the same server, with synchronous_commit off, for the
-	// writes that may wait for the disk until a sync point (defer.go). Half
-	// the size: a request's lazy writes are fewer than its others, and the
-	// two pools together stay within 1.5 times pool_max_conns.
+	db.pool, db.lazyPool = pool, db.openLazyPool(ctx, cfg, pool, pgFlushProbe)
+	db.w = stdlib.OpenDBFromPool(pool)
+	if db.lazyPool != nil {
+		db.lw = stdlib.OpenDBFromPool(db.lazyPool)
+	}
+	db.r = newReadPool(db.w, true)
+	return nil
+}
+
+// openLazyPool opens the pool for writes that may wait for the disk until
+// a sync point (defer.go): the same server, with synchronous_commit off.
+// It is half the size (a request's lazy writes are fewer than its others),
+// so the two pools together stay within 1.5 times pool_max_conns.
+//
+// It returns nil, and every write is durable at once, where deferring
+// cannot work: a proxy that refuses the setting at connection, or a
+// server where flush (pgFlushSQL) fails, e.g. for want of privileges.
+// probe is the statement that checks the latter.
+func (db *DB) openLazyPool(ctx context.Context, cfg *pgxpool.Config, pool *pgxpool.Pool, probe string) *pgxpool.Pool {
 	lcfg := cfg.Copy()
 	lcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	lcfg.MaxConns = max(2, cfg.MaxConns/2)
 	lazy, err := pgxpool.NewWithConfig(ctx, lcfg)
-	if err != nil {
-		pool.Close()
-		return wrapf(err, "open postgres pool")
+	if err == nil {
+		if err = lazy.Ping(ctx); err == nil {
+			if _, err = pool.Exec(ctx, probe); err == nil {
+				return lazy
+			}
+		}
+		lazy.Close()
 	}
-	db.pool, db.lazyPool = pool, lazy
-	db.w, db.lw = stdlib.OpenDBFromPool(pool), stdlib.OpenDBFromPool(lazy)
-	db.r = newReadPool(db.w, true)
+	db.Logger.Warn("postgres: every write waits for the WAL flush (deferred durability is off)", "reason", err.Error())
 	return nil
 }
