@@ -111,14 +111,22 @@ func New(cfg Config) *Client {
 	return &Client{Config: cfg}
 }
 
-// defaultHTTPClient has a 30s timeout and keeps enough idle connections per
-// host for Clover's concurrency budget (10 per app): the stdlib default of 2
-// makes every burst dial afresh, which adds latency and jitter between the
-// governor's grant and the request's arrival.
+// defaultHTTPClient is NewHTTPClient for Clover's documented budget with
+// a 30s timeout.
 func defaultHTTPClient() *http.Client {
+	return NewHTTPClient(30*time.Second, DefaultBudget.AppConcurrent)
+}
+
+// NewHTTPClient returns a client for Clover calls that keeps an idle
+// connection for each of the app's concurrent calls (concurrent, at least
+// 16, at most 1024). The standard library keeps 2 per host: every burst
+// past them dialled Clover afresh (a TCP and TLS handshake inside the
+// governor's grant), adding latency and jitter between the grant and the
+// request's arrival, which the arrival margin must cover.
+func NewHTTPClient(timeout time.Duration, concurrent int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+	t.MaxIdleConnsPerHost = min(max(concurrent, 16), 1024)
+	return &http.Client{Timeout: timeout, Transport: t}
 }
 
 // newKey returns a fresh UUIDv4 idempotency key.

@@ -110,7 +110,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	cloverCfg.URLs = urls
 	cloverCfg.Governor = gov
 	cloverCfg.MaxBudgetWait = c.CloverMaxBudgetWait
-	cloverCfg.HTTPClient = &http.Client{Timeout: max(c.CloverTimeout, 100*time.Millisecond)}
+	cloverCfg.HTTPClient = clover.NewHTTPClient(max(c.CloverTimeout, 100*time.Millisecond), c.Scale.budget().AppConcurrent)
 	cloverCfg.Logger = m.Logger
 	cloverCfg.BeforeSend = m.DB.Sync // persisted before Clover sees it (store/defer.go)
 	var svc *billing.Service
