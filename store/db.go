@@ -58,7 +58,7 @@ type DB struct {
 	lazyPool  *pgxpool.Pool
 	pgLazy    atomic.Uint64 // deferred commits made so far
 	pgFlushed atomic.Uint64 // the first pgFlushed of them are known to be on disk
-	pgFlushes atomic.Uint64 // flushes Sync had to ask for
+	pgFlushes atomic.Uint64 // flushes asked for by Sync, SyncCommits and SyncAll
 }
 
 var _ paybridge.Store = (*DB)(nil)

@@ -17,8 +17,9 @@ import (
 // response (the log is written in order, so its flush covers every commit
 // before it), makes them durable before anything depends on them outside
 // the database. A paid invoice then waits for the disk three times instead
-// of eight. Jobs run only after SyncCommits, so a job never acts on a
-// commit that a power loss could still take back.
+// of five on SQLite and seven on PostgreSQL. Jobs run only after
+// SyncCommits, so a job never acts on a commit that a power loss could
+// still take back.
 //
 // On SQLite the group committer simply does not wait for the WAL sync
 // (groupcommit.go). On PostgreSQL deferred writes go through a second pool
