@@ -10,12 +10,16 @@ import (
 // Budget is one token's and one app's share of Clover's rate limits
 // (CLOVER.md §8): requests per second and requests in flight. Clover can raise
 // them on request and hand-made dashboard tokens get less, so they are
-// configurable per token.
+// configurable per token: by merchant, whose token it is (its fingerprint
+// changes with every refresh).
 type Budget struct {
 	TokenRPS        float64
 	TokenConcurrent int
 	AppRPS          float64
 	AppConcurrent   int
+	// Merchants overrides the per-token budget of some merchants' tokens,
+	// by Clover merchant id (BudgetKey.Merchant; budget.go).
+	Merchants map[string]TokenBudget
 }
 
 // DefaultBudget is Clover's documented REST budget.

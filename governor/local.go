@@ -57,7 +57,6 @@ type Local struct {
 	epoch     time.Time
 	apps      map[string]*appState
 	tokens    map[tokenKey]*tokenState
-	overrides map[string]limits
 	lastSweep time.Duration
 }
 
@@ -74,41 +73,6 @@ func NewLocal(b clover.Budget) *Local {
 		epoch:         time.Now(),
 		apps:          make(map[string]*appState),
 		tokens:        make(map[tokenKey]*tokenState),
-		overrides:     make(map[string]limits),
-	}
-}
-
-// SetTokenBudget overrides the per-token budget of one token (its
-// fingerprint, as in clover.BudgetKey.Token), because tokens made by hand in
-// the merchant dashboard get less than documented and Clover raises limits on
-// request (CLOVER.md §12). A zero or negative value keeps the default for
-// that field, so SetTokenBudget(token, 0, 0) removes the override. It takes
-// effect at once, for calls already waiting too; calls in flight and rate
-// slots still held count against the new rate.
-func (l *Local) SetTokenBudget(token string, rps float64, concurrent int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	o := limits{rps: rps, conc: concurrent}
-	if !(o.rps > 0) {
-		o.rps = 0
-	}
-	if o.conc < 0 {
-		o.conc = 0
-	}
-	if o == (limits{}) {
-		delete(l.overrides, token)
-	} else {
-		l.overrides[token] = o
-	}
-	now := l.now()
-	for k, ts := range l.tokens {
-		if k.token != token {
-			continue
-		}
-		rps, conc := l.tokenLimits(token)
-		ts.rate = ts.rate.resized(newWindow(rps))
-		ts.conc = conc
-		l.dispatch(ts.app, now)
 	}
 }
 
@@ -245,26 +209,11 @@ func (l *Local) token(key clover.BudgetKey) *tokenState {
 		}
 		l.apps[key.App] = as
 	}
-	rps, conc := l.tokenLimits(key.Token)
+	rps, conc := l.budget.Token(key.Merchant)
 	ts := &tokenState{app: as, rate: newWindow(rps), conc: conc}
 	as.tokens++
 	l.tokens[k] = ts
 	return ts
-}
-
-// tokenLimits resolves a token's budget: its override where set, else the
-// Local's. l.mu must be held.
-func (l *Local) tokenLimits(token string) (rps float64, conc int) {
-	rps, conc = l.budget.TokenRPS, l.budget.TokenConcurrent
-	if o, ok := l.overrides[token]; ok {
-		if o.rps > 0 {
-			rps = o.rps
-		}
-		if o.conc > 0 {
-			conc = o.conc
-		}
-	}
-	return rps, conc
 }
 
 // now is the time on the governor's monotonic clock. Whoever records a

@@ -285,45 +285,64 @@ func TestAppBudgetRoundRobin(t *testing.T) {
 	})
 }
 
-func TestSetTokenBudget(t *testing.T) {
+// TestMerchantBudget: a merchant's override sets its tokens' budget (a
+// hand-made token allowed 1/s and 1 in flight), a field left zero keeps
+// the default, and other merchants keep the default budget.
+func TestMerchantBudget(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		g := NewLocal(clover.DefaultBudget)
-		t0 := time.Now()
-		g.SetTokenBudget("handmade", 1, 1)
-		mustAcquire(t, g, key("handmade"))()
-		r := <-acquireAsync(t.Context(), g, key("handmade"), t0)
-		if r.err != nil || r.at != time.Second {
-			t.Fatalf("second call at 1/s: (%v at %v), want 1s", r.err, r.at)
+		b := clover.DefaultBudget
+		b.AppRPS = 1000 // only the tokens' budgets bind here
+		b.Merchants = map[string]clover.TokenBudget{
+			"m-handmade": {RPS: 1, Concurrent: 1},
+			"m-raised":   {RPS: 40},
 		}
-		// Raising concurrency admits a waiter at once.
+		g := NewLocal(b)
+		t0 := time.Now()
+		release := mustAcquire(t, g, key("handmade"))
 		waiter := acquireAsync(t.Context(), g, key("handmade"), t0)
 		synctest.Wait()
-		g.SetTokenBudget("handmade", 100, 2)
-		if r2 := <-waiter; r2.err != nil || r2.at != time.Second {
-			t.Fatalf("waiter after raising concurrency: (%v at %v), want admitted at once", r2.err, r2.at)
+		release()
+		// Its second call waits for both its slot in flight and its rate.
+		if r := <-waiter; r.err != nil || r.at != time.Second {
+			t.Fatalf("second call at 1/s and 1 in flight: (%v at %v), want 1s", r.err, r.at)
 		} else {
-			r2.release()
+			r.release()
 		}
-		r.release()
-		// Removing the override restores the default 16/s, 5 in flight.
-		g.SetTokenBudget("handmade", 0, 0)
 		time.Sleep(time.Second)
-		var releases []func()
+		// The raised merchant: 40 calls in a second, 5 in flight (the
+		// default it did not override).
+		for range 8 {
+			for range 5 {
+				mustAcquire(t, g, key("raised"))()
+			}
+		}
+		if r := <-acquireAsync(t.Context(), g, key("raised"), time.Now()); r.err != nil || r.at != time.Second {
+			t.Fatalf("41st call at 40/s: (%v at %v), want 1s", r.err, r.at)
+		} else {
+			r.release()
+		}
+		time.Sleep(time.Second)
+		var held []func()
 		for range 5 {
-			releases = append(releases, mustAcquire(t, g, key("handmade")))
+			held = append(held, mustAcquire(t, g, key("raised")))
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
 		defer cancel()
-		if _, err := g.Acquire(ctx, key("handmade")); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("6th call in flight at the default budget: %v, want DeadlineExceeded", err)
+		if _, err := g.Acquire(ctx, key("raised")); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("6th call in flight for a merchant overriding only its rate: %v, want DeadlineExceeded", err)
 		}
-		for _, release := range releases {
-			release()
+		for _, r := range held {
+			r()
 		}
-		// Other tokens never had the override.
-		for range 5 {
-			mustAcquire(t, g, key("other"))
+		// Others: 16 in a second at once, the 17th a second later.
+		for range 16 {
+			mustAcquire(t, g, key("other"))()
+		}
+		if r := <-acquireAsync(t.Context(), g, key("other"), time.Now()); r.err != nil || r.at != time.Second {
+			t.Fatalf("17th call of a merchant without override: (%v at %v), want 1s", r.err, r.at)
+		} else {
+			r.release()
 		}
 	})
 }

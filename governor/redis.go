@@ -252,9 +252,10 @@ func (g *Redis) acquireRedis(ctx context.Context, key clover.BudgetKey) (func(ti
 	_, _ = rand.Read(id[:])
 	lease := hex.EncodeToString(id[:])
 	keys := g.keys(key)
-	tn, tspan := slots(g.budget.TokenRPS)
+	trps, tconc := g.budget.Token(key.Merchant)
+	tn, tspan := slots(trps)
 	an, aspan := slots(g.budget.AppRPS)
-	args := []any{lease, tn, g.budget.TokenConcurrent, tspan, an, g.budget.AppConcurrent, aspan,
+	args := []any{lease, tn, tconc, tspan, an, g.budget.AppConcurrent, aspan,
 		g.LeaseTTL.Microseconds(), g.Instance, key.Token, (4 * g.PollEvery).Microseconds()}
 	for {
 		wake := g.wakeFor(key.App)

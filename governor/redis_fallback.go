@@ -14,7 +14,8 @@ import (
 const graceExtra = 2 * time.Second
 
 // Share returns 1/n of budget b for one of n instances that cannot reach the
-// shared budget: each limit divided by n, concurrency at least one call.
+// shared budget: each limit divided by n, merchants' overrides too,
+// concurrency at least one call.
 // n instances on their shares together stay within b.
 func Share(b clover.Budget, n int) clover.Budget {
 	b = normalize(b)
@@ -22,12 +23,20 @@ func Share(b clover.Budget, n int) clover.Budget {
 		return b
 	}
 	f := float64(n)
-	return clover.Budget{
+	share := clover.Budget{
 		TokenRPS:        b.TokenRPS / f,
 		TokenConcurrent: max(1, b.TokenConcurrent/n),
 		AppRPS:          b.AppRPS / f,
 		AppConcurrent:   max(1, b.AppConcurrent/n),
 	}
+	if len(b.Merchants) > 0 {
+		share.Merchants = make(map[string]clover.TokenBudget, len(b.Merchants))
+		for m := range b.Merchants {
+			rps, conc := b.Token(m)
+			share.Merchants[m] = clover.TokenBudget{RPS: rps / f, Concurrent: max(1, conc/n)}
+		}
+	}
+	return share
 }
 
 // fallbackQuiet is how long after falling back an instance grants nothing

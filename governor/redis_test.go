@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -152,6 +153,24 @@ func TestRedisKeepsBudgetAcrossInstances(t *testing.T) {
 	}
 }
 
+// TestRedisKeepsMerchantBudgets: a merchant's override binds its token
+// across instances, and only its token.
+func TestRedisKeepsMerchantBudgets(t *testing.T) {
+	t.Parallel()
+	s := newRedisSetup(t)
+	b := clover.Budget{TokenRPS: 8, TokenConcurrent: 3, AppRPS: 20, AppConcurrent: 6,
+		Merchants: map[string]clover.TokenBudget{"m-handmade": {RPS: 3, Concurrent: 1}}}
+	govs := []*Redis{s.gov(t, b), s.gov(t, b), s.gov(t, b)}
+	sp := hammer(t, govs, []string{"handmade", "tokB"}, 4, 2500*time.Millisecond, 30*time.Millisecond)
+	checkBudget(t, sp, b, []string{"handmade", "tokB"})
+	if n := len(sp.calls["handmade"]); n < 3 {
+		t.Errorf("the overridden token made %d calls in 2.5 s", n)
+	}
+	if got := maxArrivals(sp.calls["tokB"]); got <= 3 {
+		t.Errorf("another merchant's token made at most %d calls a second: the override bound it too", got)
+	}
+}
+
 func TestRedisKeepsBudgetOnRealRedis(t *testing.T) {
 	t.Parallel()
 	c := realRedis(t)
@@ -170,11 +189,12 @@ func TestRedisKeepsBudgetOnRealRedis(t *testing.T) {
 func checkBudget(t *testing.T, sp *spans, b clover.Budget, tokens []string) {
 	t.Helper()
 	for _, tok := range tokens {
-		if got := maxArrivals(sp.calls[tok]); got > int(b.TokenRPS) {
-			t.Errorf("token %s: %d calls could arrive in one second, budget %v", tok, got, b.TokenRPS)
+		rps, conc := b.Token("m-" + tok) // hammer's merchant of tok
+		if got := maxArrivals(sp.calls[tok]); got > int(rps) {
+			t.Errorf("token %s: %d calls could arrive in one second, budget %v", tok, got, rps)
 		}
-		if got := sp.maxIn[tok]; got > b.TokenConcurrent {
-			t.Errorf("token %s: %d calls in flight, budget %d", tok, got, b.TokenConcurrent)
+		if got := sp.maxIn[tok]; got > conc {
+			t.Errorf("token %s: %d calls in flight, budget %d", tok, got, conc)
 		}
 	}
 	if got := maxArrivals(sp.calls[""]); got > int(b.AppRPS) {
@@ -420,12 +440,15 @@ func TestRedisFallsBackAndRecovers(t *testing.T) {
 
 func TestShare(t *testing.T) {
 	t.Parallel()
-	got := Share(clover.DefaultBudget, 3)
-	want := clover.Budget{TokenRPS: 16.0 / 3, TokenConcurrent: 1, AppRPS: 50.0 / 3, AppConcurrent: 3}
-	if got != want {
+	b := clover.DefaultBudget
+	b.Merchants = map[string]clover.TokenBudget{"raised": {RPS: 60, Concurrent: 9}, "handmade": {RPS: 2}}
+	got := Share(b, 3)
+	want := clover.Budget{TokenRPS: 16.0 / 3, TokenConcurrent: 1, AppRPS: 50.0 / 3, AppConcurrent: 3,
+		Merchants: map[string]clover.TokenBudget{"raised": {RPS: 20, Concurrent: 3}, "handmade": {RPS: 2.0 / 3, Concurrent: 1}}}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Share(default, 3) = %+v, want %+v", got, want)
 	}
-	if got := Share(clover.DefaultBudget, 1); got != clover.DefaultBudget {
+	if got := Share(b, 1); !reflect.DeepEqual(got, b) {
 		t.Errorf("Share(default, 1) = %+v", got)
 	}
 }

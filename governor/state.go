@@ -130,13 +130,6 @@ func (as *appState) idle(now time.Duration) bool {
 	return as.tokens == 0 && as.inflight == 0 && as.waiting == 0 && as.rate.idle(now)
 }
 
-// limits is a per-token budget set by SetTokenBudget; zero fields fall back
-// to the Local's budget.
-type limits struct {
-	rps  float64
-	conc int
-}
-
 // normalize fills the unset or invalid fields of b from clover.DefaultBudget.
 func normalize(b clover.Budget) clover.Budget {
 	d := clover.DefaultBudget

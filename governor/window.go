@@ -134,8 +134,7 @@ func (w *window) prune(now time.Duration) {
 	}
 }
 
-// grow doubles the ring. Only a budget lowered by SetTokenBudget, with more
-// slots held than the new limit, fills it.
+// grow doubles the ring, when more slots are held than it has room for.
 func (w *window) grow() {
 	ends := make([]time.Duration, max(1, 2*len(w.ends)))
 	for i := range w.n {
@@ -155,24 +154,4 @@ func (w *window) idle(now time.Duration) bool {
 	}
 	last := w.ends[(w.head+w.n-1)%len(w.ends)]
 	return last+w.span <= now
-}
-
-// resized returns a window with the limits of nw that keeps w's calls in
-// flight and its held slots, so changing a token's budget does not forget
-// what it just spent. A held slot stays held until its release plus nw's
-// span. An unlimited window keeps no releases, so after a change from no
-// limit to a limit only calls in flight count.
-func (w *window) resized(nw window) window {
-	nw.inflight = w.inflight
-	if nw.limit == 0 {
-		return nw
-	}
-	for i := range w.n {
-		if nw.n == len(nw.ends) {
-			nw.grow()
-		}
-		nw.ends[nw.n] = w.ends[(w.head+i)%len(w.ends)]
-		nw.n++
-	}
-	return nw
 }

@@ -220,44 +220,6 @@ func TestWindowIdle(t *testing.T) {
 	}
 }
 
-func TestWindowResizedKeepsHeldSlots(t *testing.T) {
-	t.Parallel()
-	w := newWindow(4)
-	for i := range 4 {
-		w.start()
-		if i < 3 {
-			w.release(time.Duration(i) * 100 * time.Millisecond) // 0, 100, 200 ms
-		}
-	}
-	// One call in flight and three released: 4 slots held.
-	small := w.resized(newWindow(2))
-	if got := small.allowedAt(); got != 1200*time.Millisecond {
-		t.Errorf("resized to 2/s: allowedAt = %v, want 1.2s (3 of 4 held slots must free)", got)
-	}
-	// Releases beyond the new limit are kept, not dropped.
-	small.release(300 * time.Millisecond)
-	if got := small.allowedAt(); got != 1200*time.Millisecond {
-		t.Errorf("resized to 2/s, last released at 300ms: allowedAt = %v, want 1.2s", got)
-	}
-	small.start() // at 1.2 s: now the 300 ms release and this call are held
-	if got := small.allowedAt(); got != 1300*time.Millisecond {
-		t.Errorf("resized to 2/s, started at 1.2s: allowedAt = %v, want 1.3s", got)
-	}
-	big := w.resized(newWindow(8))
-	if got := big.allowedAt(); got > 0 {
-		t.Errorf("resized to 8/s with 4 held: allowedAt = %v, want now", got)
-	}
-	for range 4 {
-		big.start()
-	}
-	if got := big.allowedAt(); got != time.Second {
-		t.Errorf("resized to 8/s, 8 held: allowedAt = %v, want 1s", got)
-	}
-	if unl := w.resized(newWindow(math.Inf(1))); unl.allowedAt() > 0 || unl.inflight != 1 {
-		t.Errorf("resized to unlimited: allowedAt %v, %d in flight; want now, 1", unl.allowedAt(), unl.inflight)
-	}
-}
-
 // crowdedWindow reports the first i at which starts[i+limit] falls within
 // span of starts[i], i.e. limit+1 instants in one half-open window of length
 // span. starts need not be sorted.

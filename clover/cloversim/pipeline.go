@@ -44,7 +44,7 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 			return
 		}
 
-		release, limited := s.admit(token)
+		release, limited := s.admit(token, m.ID)
 		if limited != nil {
 			writeLimited(w, limited)
 			return
@@ -53,7 +53,8 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 
 		f := s.drawFault()
 		if f.rateLimit {
-			writeLimited(w, &limitHit{header: hdrTokenLimit, value: perSecond(s.opts.Limits.TokenRPS), retryAfter: 1})
+			rps, _ := s.opts.Limits.Token(m.ID)
+			writeLimited(w, &limitHit{header: hdrTokenLimit, value: perSecond(rps), retryAfter: 1})
 			return
 		}
 		if f.status != 0 {

@@ -222,6 +222,31 @@ func TestRateLimitPerTokenRPS(t *testing.T) {
 	expect(t, b.do("GET", "/v1/charges", nil), 200)
 }
 
+// TestRateLimitPerMerchant: a merchant whose token Clover gives less (a
+// hand-made one) is refused at its own limits; others keep the default.
+func TestRateLimitPerMerchant(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *Options) {
+		o.LimitsOff = false
+		o.MerchantID = "HANDMADE0001"
+		o.Limits = clover.DefaultBudget
+		o.Limits.Merchants = map[string]clover.TokenBudget{"HANDMADE0001": {RPS: 2, Concurrent: 1}}
+	})
+	for range 2 {
+		expect(t, b.do("GET", "/v1/charges", nil), 200)
+	}
+	r := b.do("GET", "/v1/charges", nil)
+	expect(t, r, 429)
+	if r.Header.Get("X-RateLimit-tokenLimit") != "2" {
+		t.Errorf("headers %v, want the merchant's limit of 2", r.Header)
+	}
+	_, tokB, _ := b.sim.AddMerchant("B")
+	for range 16 {
+		rb, _ := b.reqAs(t.Context(), tokB, "GET", "/v1/charges", nil)
+		expect(t, rb, 200)
+	}
+}
+
 func TestRateLimitPerApp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(o *Options) {

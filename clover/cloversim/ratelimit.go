@@ -36,10 +36,12 @@ type limitHit struct {
 	retryAfter int // whole seconds, ≥ 1
 }
 
-// admit counts a request against token's and the app's budgets. It returns
+// admit counts a request against token's and the app's budgets, the
+// token's being its merchant's (Limits.Merchants: Clover raises a
+// merchant's limits on request, and hand-made tokens get less). It returns
 // a release func to call when the response is done, or the limit it hit.
 // Refused requests spend nothing. With Options.LimitsOff it admits all.
-func (s *Sim) admit(token string) (release func(), hit *limitHit) {
+func (s *Sim) admit(token, merchantID string) (release func(), hit *limitHit) {
 	if s.opts.LimitsOff {
 		return func() {}, nil
 	}
@@ -58,10 +60,11 @@ func (s *Sim) admit(token string) (release func(), hit *limitHit) {
 	now := s.opts.Now()
 	tw.prune(now)
 	l.app.prune(now)
-	tokenRPS, appRPS := perSecond(b.TokenRPS), perSecond(b.AppRPS)
+	trps, tconc := b.Token(merchantID)
+	tokenRPS, appRPS := perSecond(trps), perSecond(b.AppRPS)
 	switch {
-	case b.TokenConcurrent > 0 && tw.inFlight >= b.TokenConcurrent:
-		return nil, &limitHit{header: hdrTokenConcurrentLimit, value: b.TokenConcurrent, retryAfter: 1}
+	case tconc > 0 && tw.inFlight >= tconc:
+		return nil, &limitHit{header: hdrTokenConcurrentLimit, value: tconc, retryAfter: 1}
 	case b.AppConcurrent > 0 && l.app.inFlight >= b.AppConcurrent:
 		return nil, &limitHit{header: hdrAppConcurrentLimit, value: b.AppConcurrent, retryAfter: 1}
 	case tokenRPS > 0 && len(tw.times) >= tokenRPS:

@@ -201,7 +201,7 @@ func (s *Sim) setDefaults() {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	if o.Limits == (clover.Budget{}) {
+	if o.Limits.IsZero() {
 		o.Limits = clover.DefaultBudget
 	}
 	if o.IdempotencyMismatchStatus == 0 {

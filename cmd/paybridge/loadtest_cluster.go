@@ -41,10 +41,17 @@ type clusterOptions struct {
 	Logger       *slog.Logger
 	Attribution  *loadtest.Attribution // nil: none
 	Tweak        func(*Config)         // last say on each Main's config
+	// HotLimits, when set, is what cloversim allows the first merchant's
+	// token (a hand-made token gets less), that merchant being
+	// hotMerchantID. paybridge is not told: Tweak may tell it.
+	HotLimits clover.TokenBudget
 	// TraceRequests makes every API request a runtime/trace task, for
 	// --trace.
 	TraceRequests bool
 }
+
+// hotMerchantID is the first merchant's Clover id with HotLimits.
+const hotMerchantID = "HOTMERCHANT01"
 
 // traceRequests makes each request a runtime/trace task named for its
 // route, ids (the segments with an underscore: "inv_…") shown as {id}
@@ -98,15 +105,21 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 		return nil, err
 	}
 	c.SimURL = "http://" + ln.Addr().String()
-	c.Sim = cloversim.New(cloversim.Options{
+	so := cloversim.Options{
 		BaseURL: c.SimURL, LimitsOff: !o.CloverLimits, Logger: o.Logger.With("component", "cloversim"),
 		Faults: cloversim.Faults{LatencyP50: o.LatencyP50, LatencyP99: o.LatencyP99},
-	})
+	}
+	if o.HotLimits != (clover.TokenBudget{}) {
+		so.MerchantID = hotMerchantID
+		so.Limits = clover.DefaultBudget
+		so.Limits.Merchants = map[string]clover.TokenBudget{hotMerchantID: o.HotLimits}
+	}
+	c.Sim = cloversim.New(so)
 	c.Meter = loadtest.NewMeter(c.Sim)
 	c.simSrv = &http.Server{Handler: c.Meter, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = c.simSrv.Serve(ln) }()
 
-	so := c.Sim.Options()
+	so = c.Sim.Options()
 	var mk [32]byte
 	_, _ = rand.Read(mk[:])
 	base, err := loadConfig(map[string]string{})

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/clover/cloversim"
 )
 
@@ -43,6 +44,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	limitRate := fs.Float64("rate-limit-rate", 0, "probability [0,1] of an injected 429")
 	seed := fs.Int64("seed", 1, "seed of the fault dice (same seed, same faults)")
 	limits := fs.String("limits", "on", "enforce Clover's rate limits: on|off")
+	merchantID := fs.String("merchant-id", "", "the sandbox merchant's Clover id, 13 of A-Z and 0-9 (default: random)")
+	merchantLimits := fs.String("merchant-limits", "", "per-token limits of some merchants, as Clover gives hand-made tokens less:\nMID=RPS/CONCURRENT,… (either number optional)")
 	webhookURL := fs.String("webhook-url", "", "URL receiving platform webhooks (X-Clover-Auth)")
 	checkoutURL := fs.String("checkout-webhook-url", "", "URL receiving hosted-checkout webhooks (Clover-Signature)")
 	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
@@ -59,6 +62,15 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return errUsage
 		}
 	}
+	if *merchantID != "" && !validMerchantID(*merchantID) {
+		fmt.Fprintln(stderr, "paybridge sandbox: --merchant-id must be 13 characters of A-Z and 0-9")
+		return errUsage
+	}
+	perMerchant, err := clover.ParseMerchantBudgets(*merchantLimits)
+	if err != nil {
+		fmt.Fprintf(stderr, "paybridge sandbox: --merchant-limits: %v\n", err)
+		return errUsage
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
 		fmt.Fprintln(stderr, "paybridge sandbox: bad --log-level")
@@ -71,8 +83,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
+	budget := clover.DefaultBudget
+	budget.Merchants = perMerchant
 	sim := cloversim.New(cloversim.Options{
-		LimitsOff: *limits == "off",
+		LimitsOff:  *limits == "off",
+		Limits:     budget,
+		MerchantID: *merchantID,
 		Faults: cloversim.Faults{LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate,
 			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate},
 		Seed:               *seed,
@@ -117,4 +133,17 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return nil
+}
+
+// validMerchantID reports whether id looks like a Clover merchant id.
+func validMerchantID(id string) bool {
+	if len(id) != 13 {
+		return false
+	}
+	for _, c := range id {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

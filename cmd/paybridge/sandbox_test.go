@@ -38,26 +38,45 @@ func sandboxCall(t *testing.T, method, url string, body any, hdr ...string) (int
 	return res.StatusCode, b
 }
 
-func TestSandboxCommand(t *testing.T) {
-	t.Parallel()
+// sandboxCmd is `paybridge sandbox` running in-process.
+type sandboxCmd struct {
+	info   map[string]string // its JSON line
+	line   string
+	rest   *bufio.Reader // stdout after the line
+	stderr *bytes.Buffer
+	stop   func() int // cancels it and returns its exit code
+}
+
+// runSandboxCmd starts `paybridge sandbox --addr 127.0.0.1:0 args…` and
+// reads its JSON line.
+func runSandboxCmd(t *testing.T, args ...string) *sandboxCmd {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	outR, outW := io.Pipe()
-	var stderr bytes.Buffer
+	sc := &sandboxCmd{stderr: &bytes.Buffer{}}
 	code := make(chan int, 1)
 	go func() {
-		c := run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--limits", "off"}, outW, &stderr)
+		c := run(ctx, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...), outW, sc.stderr)
 		outW.Close()
 		code <- c
 	}()
-	rd := bufio.NewReader(outR)
-	line, err := rd.ReadString('\n')
+	sc.stop = func() int { cancel(); return <-code }
+	sc.rest = bufio.NewReader(outR)
+	line, err := sc.rest.ReadString('\n')
 	if err != nil {
-		t.Fatalf("no JSON line: %v (stderr: %s)", err, stderr.String())
+		t.Fatalf("no JSON line: %v (stderr: %s)", err, sc.stderr.String())
 	}
-	var info map[string]string
-	if err := json.Unmarshal([]byte(line), &info); err != nil {
+	if err := json.Unmarshal([]byte(line), &sc.info); err != nil {
 		t.Fatalf("line %q: %v", line, err)
 	}
+	sc.line = line
+	return sc
+}
+
+func TestSandboxCommand(t *testing.T) {
+	t.Parallel()
+	sc := runSandboxCmd(t, "--limits", "off")
+	info, line, stderr := sc.info, sc.line, sc.stderr
 	for _, k := range []string{"base_url", "app_id", "client_id", "client_secret", "merchant_id", "access_token", "pakms_key", "webhook_auth_code", "hco_signing_secret"} {
 		if info[k] == "" {
 			t.Errorf("missing %s in %s", k, line)
@@ -95,11 +114,10 @@ func TestSandboxCommand(t *testing.T) {
 		t.Errorf("ledger %d %s", st, body)
 	}
 
-	cancel()
-	if c := <-code; c != 0 {
+	if c := sc.stop(); c != 0 {
 		t.Fatalf("exit code %d; stderr %s", c, stderr.String())
 	}
-	rest, _ := io.ReadAll(rd)
+	rest, _ := io.ReadAll(sc.rest)
 	if len(rest) != 0 {
 		t.Errorf("stdout has more than one line: %q", rest)
 	}
@@ -125,7 +143,47 @@ func TestSandboxHelpAndBadFlags(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("--help wrote to stdout: %s", out.String())
 	}
-	if c := run(t.Context(), []string{"sandbox", "--limits", "maybe"}, &out, &errb); c != 2 {
-		t.Errorf("bad --limits exit %d", c)
+	for _, bad := range [][]string{{"--limits", "maybe"}, {"--merchant-id", "lower0000000a"}, {"--merchant-id", "SHORT"},
+		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}} {
+		if c := run(t.Context(), append([]string{"sandbox"}, bad...), &out, &errb); c != 2 {
+			t.Errorf("sandbox %v: exit %d, want 2", bad, c)
+		}
+	}
+}
+
+// TestSandboxMerchantLimits: `--merchant-limits` gives a merchant's token
+// less than Clover's documented budget, as Clover does a hand-made token,
+// and `--merchant-id` names the sandbox's merchant so it can be given.
+func TestSandboxMerchantLimits(t *testing.T) {
+	t.Parallel()
+	sc := runSandboxCmd(t, "--merchant-id", "HANDMADE00001", "--merchant-limits", "HANDMADE00001=2/1")
+	defer sc.stop()
+	if sc.info["merchant_id"] != "HANDMADE00001" {
+		t.Fatalf("merchant_id %q, want HANDMADE00001", sc.info["merchant_id"])
+	}
+	// Five requests at once: the merchant's limit admits 2 a second.
+	var limited, ok int
+	for range 5 {
+		r, err := http.NewRequestWithContext(t.Context(), "GET", sc.info["base_url"]+"/v1/charges", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Authorization", "Bearer "+sc.info["access_token"])
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		switch {
+		case res.StatusCode == 200:
+			ok++
+		case res.StatusCode == 429 && res.Header.Get("X-RateLimit-tokenLimit") == "2":
+			limited++
+		default:
+			t.Errorf("status %d, X-RateLimit-tokenLimit %q", res.StatusCode, res.Header.Get("X-RateLimit-tokenLimit"))
+		}
+	}
+	if limited == 0 || ok < 2 {
+		t.Errorf("%d admitted and %d refused at the merchant's limit of 2 a second, want 2 and the rest", ok, limited)
 	}
 }

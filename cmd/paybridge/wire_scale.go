@@ -38,6 +38,12 @@ type ScaleConfig struct {
 	TokenConcurrent int     `env:"PAYBRIDGE_CLOVER_TOKEN_CONCURRENT"`
 	AppRPS          float64 `env:"PAYBRIDGE_CLOVER_APP_RPS"`
 	AppConcurrent   int     `env:"PAYBRIDGE_CLOVER_APP_CONCURRENT"`
+	// MerchantBudgets overrides the per-token budget of some merchants,
+	// by Clover merchant id: "MID=RPS/CONCURRENT,…", either number
+	// optional ("MID=4/" keeps the default concurrency). For a merchant
+	// whose token Clover gave less (made by hand in its dashboard) or
+	// more (raised on request).
+	MerchantBudgets merchantBudgets `env:"PAYBRIDGE_CLOVER_MERCHANT_BUDGETS"`
 
 	// WrapGovernor, if set, wraps the governor before the Clover client
 	// uses it (the load tool's time attribution). Not configurable from the
@@ -48,7 +54,19 @@ type ScaleConfig struct {
 // budget is the configured Clover budget (zero fields: Clover's defaults).
 func (sc ScaleConfig) budget() clover.Budget {
 	return clover.Budget{TokenRPS: sc.TokenRPS, TokenConcurrent: sc.TokenConcurrent,
-		AppRPS: sc.AppRPS, AppConcurrent: sc.AppConcurrent}
+		AppRPS: sc.AppRPS, AppConcurrent: sc.AppConcurrent, Merchants: sc.MerchantBudgets}
+}
+
+// merchantBudgets is PAYBRIDGE_CLOVER_MERCHANT_BUDGETS, parsed.
+type merchantBudgets map[string]clover.TokenBudget
+
+func (m *merchantBudgets) UnmarshalText(b []byte) error {
+	v, err := clover.ParseMerchantBudgets(string(b))
+	if err != nil {
+		return fmt.Errorf("PAYBRIDGE_CLOVER_MERCHANT_BUDGETS: %w", err)
+	}
+	*m = v
+	return nil
 }
 
 // concurrencyGrace is how long after its release a call still counts as in
