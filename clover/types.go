@@ -5,6 +5,20 @@ package clover
 // pin both to Clover's examples. Amounts are integer minor units; `created`
 // fields are Unix milliseconds; ids are 13 upper-case characters.
 
+// ValidID reports whether s has the shape of a Clover id (a merchant's, an
+// employee's): 13 characters of A-Z and 0-9.
+func ValidID(s string) bool {
+	if len(s) != 13 {
+		return false
+	}
+	for _, c := range s {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // List is the ecommerce list envelope {"object":"list","url","data",...}.
 type List[T any] struct {
 	Object  string `json:"object"`

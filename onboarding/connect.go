@@ -38,10 +38,7 @@ func pageErr(status int, code string, err error) *PageError {
 	return &PageError{Status: status, Code: code, Err: err}
 }
 
-var (
-	cloverIDRe = regexp.MustCompile(`^[A-Z0-9]{13}$`)
-	crmStateRe = regexp.MustCompile(`^[\x21-\x7e]{0,256}$`)
-)
+var crmStateRe = regexp.MustCompile(`^[\x21-\x7e]{0,256}$`)
 
 // Start begins one authorization attempt for an integration: it stores a
 // single-use state (hashed) with its expiry, the integration and the PKCE
@@ -49,7 +46,7 @@ var (
 // (which the caller binds to the browser). merchantID optionally preselects
 // the Clover merchant; crmState is echoed to the return URL.
 func (s *Service) Start(ctx context.Context, integrationID, merchantID, crmState string) (authorizeURL, state string, err error) {
-	if merchantID != "" && !cloverIDRe.MatchString(merchantID) {
+	if merchantID != "" && !clover.ValidID(merchantID) {
 		return "", "", pageErr(400, "bad_request", errors.New("malformed merchant_id"))
 	}
 	if !crmStateRe.MatchString(crmState) {
@@ -133,7 +130,7 @@ func (s *Service) Callback(ctx context.Context, in CallbackInput) (*CallbackResu
 	if in.ClientID != "" && in.ClientID != s.Clover.ClientID {
 		return nil, pageErr(400, "clover_error", errors.New("callback for another client_id"))
 	}
-	if !cloverIDRe.MatchString(in.MerchantID) {
+	if !clover.ValidID(in.MerchantID) {
 		return nil, pageErr(400, "clover_error", errors.New("malformed merchant_id"))
 	}
 	it, err := s.Store.GetIntegration(ctx, cs.IntegrationID)
@@ -170,7 +167,7 @@ func (s *Service) Callback(ctx context.Context, in CallbackInput) (*CallbackResu
 		return nil, pageErr(502, "clover_error", err)
 	}
 	employee := in.EmployeeID
-	if employee != "" && !cloverIDRe.MatchString(employee) {
+	if employee != "" && !clover.ValidID(employee) {
 		employee = ""
 	}
 	res, code, err := s.connect(ctx, it, existing, in.MerchantID, employee, cm, pk, tok, cs, now)

@@ -62,7 +62,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return errUsage
 		}
 	}
-	if *merchantID != "" && !validMerchantID(*merchantID) {
+	if *merchantID != "" && !clover.ValidID(*merchantID) {
 		fmt.Fprintln(stderr, "paybridge sandbox: --merchant-id must be 13 characters of A-Z and 0-9")
 		return errUsage
 	}
@@ -133,17 +133,4 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return nil
-}
-
-// validMerchantID reports whether id looks like a Clover merchant id.
-func validMerchantID(id string) bool {
-	if len(id) != 13 {
-		return false
-	}
-	for _, c := range id {
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
