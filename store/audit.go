@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"slices"
-	"strings"
 
 	"github.com/paybridge/paybridge"
 )
@@ -54,9 +53,7 @@ func (db *DB) AppendAudit(ctx context.Context, entries ...*paybridge.AuditEntry)
 
 // auditInsert fills in entries' IDs and times and returns their INSERT.
 func (db *DB) auditInsert(entries []*paybridge.AuditEntry) (string, []any) {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO audit_log (` + auditCols + `) VALUES `)
-	values(&b, len(entries), 11, 0)
+	q := multiInsert(`INSERT INTO audit_log (`+auditCols+`) VALUES `, len(entries), 11, 0)
 	args := make([]any, 0, 11*len(entries))
 	for _, e := range entries {
 		if e.ID == "" {
@@ -66,7 +63,7 @@ func (db *DB) auditInsert(entries []*paybridge.AuditEntry) (string, []any) {
 		args = append(args, e.ID, e.MerchantID, e.Actor, e.Action, e.ObjectID, e.Outcome, e.LatencyMS,
 			e.RequestID, e.IdempotencyKey, e.Detail, micros(e.CreatedAt))
 	}
-	return b.String(), args
+	return q, args
 }
 
 // ListAudit returns a page of merchantID's audit entries, newest first

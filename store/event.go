@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -84,18 +83,16 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events []*paybridge.
 // insertEventRows is one multi-row INSERT of events, answering for each
 // event's ID whether its merchant listens.
 func insertEventRows(ctx context.Context, tx *sql.Tx, events []*paybridge.Event) (map[string]bool, error) {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO events (` + eventCols + `) VALUES `)
-	values(&b, len(events), 8, 1)
-	b.WriteString(` RETURNING id, EXISTS (SELECT 1 FROM webhook_endpoints w
-		WHERE w.merchant_id = events.merchant_id AND w.disabled = $1)`)
+	q := multiInsert(`INSERT INTO events (`+eventCols+`) VALUES `, len(events), 8, 1) +
+		` RETURNING id, EXISTS (SELECT 1 FROM webhook_endpoints w
+		WHERE w.merchant_id = events.merchant_id AND w.disabled = $1)`
 	args := make([]any, 1, 1+8*len(events))
 	args[0] = false
 	for _, ev := range events {
 		args = append(args, ev.ID, ev.MerchantID, ev.Type, ev.ObjectType, ev.ObjectID, ev.ObjectVersion,
 			string(ev.Data), micros(ev.CreatedAt))
 	}
-	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

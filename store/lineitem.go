@@ -87,17 +87,15 @@ func (db *DB) writeLineItems(ctx context.Context, q querier, invoiceID string, l
 	// The new lines are one INSERT (per maxRows): an invoice of ten lines
 	// is one round trip on PostgreSQL, not ten.
 	for chunk := range slices.Chunk(added, maxRows) {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO line_items (id, invoice_id, position, description, quantity,
-			unit_amount, tax_rate_bps, amount, tax_amount, quantity_returned, clover_item_id) VALUES `)
-		values(&b, len(chunk), 11, 0)
+		stmt := multiInsert(`INSERT INTO line_items (id, invoice_id, position, description, quantity,
+			unit_amount, tax_rate_bps, amount, tax_amount, quantity_returned, clover_item_id) VALUES `, len(chunk), 11, 0)
 		args := make([]any, 0, 11*len(chunk))
 		for _, i := range chunk {
 			li := &lines[i]
 			args = append(args, li.ID, invoiceID, i, li.Description, li.Quantity, li.UnitAmount, li.TaxRateBPS,
 				li.Amount, li.TaxAmount, li.QuantityReturned, li.CloverItemID)
 		}
-		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := q.ExecContext(ctx, stmt, args...); err != nil {
 			if isUnique(err) {
 				return paybridge.Errorf(paybridge.EINVALID, "line_items.id", "line item id is already used")
 			}

@@ -9,10 +9,13 @@ import (
 // parameters a row it stays far below both engines' parameter limits.
 const maxRows = 64
 
-// values writes the VALUES list of n rows of cols placeholders each,
-// numbered from first+1: "($1, $2), ($3, $4)". A multi-row INSERT is one
-// statement, one round trip on PostgreSQL, however many rows it carries.
-func values(b *strings.Builder, n, cols, first int) {
+// multiInsert returns head ("INSERT INTO t (a, b) VALUES ") followed by
+// the VALUES list of n rows of cols placeholders each, numbered from
+// first+1: "($1, $2), ($3, $4)". A multi-row INSERT is one statement, one
+// round trip on PostgreSQL, however many rows it carries.
+func multiInsert(head string, n, cols, first int) string {
+	var b strings.Builder
+	b.WriteString(head)
 	for r := range n {
 		if r > 0 {
 			b.WriteString(", ")
@@ -27,4 +30,5 @@ func values(b *strings.Builder, n, cols, first int) {
 		}
 		b.WriteByte(')')
 	}
+	return b.String()
 }
