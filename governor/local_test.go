@@ -317,11 +317,7 @@ func TestMerchantBudget(t *testing.T) {
 				mustAcquire(t, g, key("raised"))()
 			}
 		}
-		if r := <-acquireAsync(t.Context(), g, key("raised"), time.Now()); r.err != nil || r.at != time.Second {
-			t.Fatalf("41st call at 40/s: (%v at %v), want 1s", r.err, r.at)
-		} else {
-			r.release()
-		}
+		mustWaitASecond(t, g, key("raised"), "41st call at 40/s")
 		time.Sleep(time.Second)
 		var held []func()
 		for range 5 {
@@ -339,12 +335,19 @@ func TestMerchantBudget(t *testing.T) {
 		for range 16 {
 			mustAcquire(t, g, key("other"))()
 		}
-		if r := <-acquireAsync(t.Context(), g, key("other"), time.Now()); r.err != nil || r.at != time.Second {
-			t.Fatalf("17th call of a merchant without override: (%v at %v), want 1s", r.err, r.at)
-		} else {
-			r.release()
-		}
+		mustWaitASecond(t, g, key("other"), "17th call of a merchant without override")
 	})
+}
+
+// mustWaitASecond acquires for k, which must be admitted one second from
+// now on the bubble's clock, then releases.
+func mustWaitASecond(t *testing.T, g *Local, k clover.BudgetKey, what string) {
+	t.Helper()
+	r := <-acquireAsync(t.Context(), g, k, time.Now())
+	if r.err != nil || r.at != time.Second {
+		t.Fatalf("%s: (%v at %v), want 1s", what, r.err, r.at)
+	}
+	r.release()
 }
 
 func TestOnWait(t *testing.T) {
