@@ -16,7 +16,7 @@ import (
 // the rare case another process holds the write lock, and temporary storage
 // in memory. The group committer gives every transaction a savepoint, whose
 // journal SQLite otherwise spills to a temporary file past 64 KiB: created,
-// written and unlinked inside the writer's group, it was a tenth of the
+// written and unlinked inside the writer's group, it was an eighth of the
 // writer's CPU at 200 payments/s (the database itself is unaffected: this
 // is only rollback state for savepoints, sorts and RETURNING). The writer adds
 // WAL, so readers never block it, and synchronous=NORMAL with the group
