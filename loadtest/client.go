@@ -249,8 +249,8 @@ func randHex(n int) string {
 }
 
 // idemKey is a fresh UUIDv4 idempotency key that paybridge will not refuse
-// as card data: about one random UUID in a few thousand has digit groups
-// that pass for a card number (httpapi refuses an Idempotency-Key that
+// as card data: about one random UUID in 20,000 has digit groups that pass
+// for a card number (TestCardScanFalsePositives) (httpapi refuses an Idempotency-Key that
 // contains one), which would show up as a false error in a long run.
 func idemKey() string {
 	for {
