@@ -19,9 +19,11 @@ type AuditEntry struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// AuditFilter selects audit entries, newest first.
+// AuditFilter selects audit entries (newest first by default).
 type AuditFilter struct {
 	ObjectID string
 	Cursor   string
 	Limit    int
+	Order    Order     // "" = the list's default
+	Created  TimeRange // zero = any time
 }

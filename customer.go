@@ -17,7 +17,9 @@ type Customer struct {
 
 // CustomerFilter selects customers in a list.
 type CustomerFilter struct {
-	Email  string // exact match, case-insensitive
-	Cursor string // opaque, from a previous page's next cursor
-	Limit  int    // 1–100
+	Email   string    // exact match, case-insensitive
+	Cursor  string    // opaque, from a previous page's next cursor
+	Limit   int       // 1–100
+	Order   Order     // "" = the list's default
+	Created TimeRange // zero = any time
 }

@@ -95,11 +95,13 @@ type Event struct {
 	CreatedAt     time.Time       `json:"created_at"`
 }
 
-// EventFilter selects events in a list (oldest first).
+// EventFilter selects events in a list (oldest first by default).
 type EventFilter struct {
-	Type   EventType // "" = any
-	Cursor string
-	Limit  int
+	Type    EventType // "" = any
+	Cursor  string
+	Limit   int
+	Order   Order     // "" = the list's default
+	Created TimeRange // zero = any time
 }
 
 // WebhookEndpoint is a URL of the CRM's that receives a merchant's events,

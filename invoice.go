@@ -119,4 +119,6 @@ type InvoiceFilter struct {
 	CustomerID string
 	Cursor     string
 	Limit      int
+	Order      Order     // "" = the list's default
+	Created    TimeRange // zero = any time
 }

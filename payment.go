@@ -122,8 +122,11 @@ type Payment struct {
 
 // PaymentFilter selects payments in a list.
 type PaymentFilter struct {
-	InvoiceID string
-	Status    PaymentStatus
-	Cursor    string
-	Limit     int
+	InvoiceID  string
+	Status     PaymentStatus
+	Cursor     string
+	Limit      int
+	CustomerID string
+	Order      Order     // "" = the list's default
+	Created    TimeRange // zero = any time
 }

@@ -70,4 +70,7 @@ type RefundFilter struct {
 	InvoiceID string
 	Cursor    string
 	Limit     int
+	Status    RefundStatus // "" = any
+	Order     Order        // "" = the list's default
+	Created   TimeRange    // zero = any time
 }

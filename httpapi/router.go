@@ -71,11 +71,21 @@ func (rt *Router) HandleFunc(pattern string, f func(http.ResponseWriter, *http.R
 
 // HandlePublic registers a route without authentication (health checks,
 // the spec, metrics, webhooks that carry their own signatures).
+//
+// A /v1 route refuses query parameters its operation in the spec does not
+// declare (400 unknown_parameter).
 func (rt *Router) HandlePublic(pattern string, h http.Handler) {
 	rt.patterns = append(rt.patterns, pattern)
+	allowed, strict := queryNamesFor(pattern)
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri := infoFrom(r.Context()); ri != nil {
 			ri.pattern = pattern
+		}
+		if strict {
+			if err := checkQuery(allowed, r.URL.RawQuery); err != nil {
+				WriteError(w, r, err)
+				return
+			}
 		}
 		h.ServeHTTP(w, r)
 	}))

@@ -67,20 +67,6 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// listParams reads cursor and limit (1–100, default 20).
-func listParams(r *http.Request) (cursor string, limit int, err error) {
-	q := r.URL.Query()
-	limit = 20
-	if s := q.Get("limit"); s != "" {
-		n, perr := strconv.Atoi(s)
-		if perr != nil || n < 1 || n > 100 {
-			return "", 0, paybridge.Errorf(paybridge.EINVALID, "limit", "limit must be an integer between 1 and 100").WithCode("invalid_limit")
-		}
-		limit = n
-	}
-	return q.Get("cursor"), limit, nil
-}
-
 // audit records a money-moving API request: who, what, outcome, latency.
 // It is queued to the batched audit log, never a cause of a failed payment.
 func (v *V1) audit(r *http.Request, objectID string, status int, err error, start time.Time) {
@@ -99,13 +85,13 @@ func (v *V1) audit(r *http.Request, objectID string, status int, err error, star
 }
 
 func (v *V1) listAudit(w http.ResponseWriter, r *http.Request) {
-	cursor, limit, err := listParams(r)
+	lq, err := parseList(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	entries, next, err := v.Store.ListAudit(r.Context(), caller(r).MerchantID,
-		paybridge.AuditFilter{ObjectID: r.URL.Query().Get("object_id"), Cursor: cursor, Limit: limit})
+	entries, next, err := v.Store.ListAudit(r.Context(), caller(r).MerchantID, paybridge.AuditFilter{ObjectID: r.URL.Query().Get("object_id"),
+		Cursor: lq.Cursor, Limit: lq.Limit, Order: lq.Order, Created: lq.Created})
 	if err != nil {
 		WriteError(w, r, err)
 		return

@@ -45,13 +45,13 @@ func (v *V1) updateCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (v *V1) listCustomers(w http.ResponseWriter, r *http.Request) {
-	cursor, limit, err := listParams(r)
+	lq, err := parseList(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	list, next, err := v.Service.ListCustomers(r.Context(), caller(r),
-		paybridge.CustomerFilter{Email: r.URL.Query().Get("email"), Cursor: cursor, Limit: limit})
+	list, next, err := v.Service.ListCustomers(r.Context(), caller(r), paybridge.CustomerFilter{Email: r.URL.Query().Get("email"),
+		Cursor: lq.Cursor, Limit: lq.Limit, Order: lq.Order, Created: lq.Created})
 	if err != nil {
 		WriteError(w, r, err)
 		return

@@ -77,7 +77,7 @@ func (v *Events) Routes(rt *Router) {
 func merchantOf(r *http.Request) string { return caller(r).MerchantID }
 
 func (v *Events) listEvents(w http.ResponseWriter, r *http.Request) {
-	cursor, limit, err := listParams(r)
+	lq, err := parseList(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -87,7 +87,8 @@ func (v *Events) listEvents(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, paybridge.Errorf(paybridge.EINVALID, "type", "unknown event type %q", string(t)).WithCode("invalid_event_type"))
 		return
 	}
-	list, next, err := v.Store.ListEvents(r.Context(), merchantOf(r), paybridge.EventFilter{Type: t, Cursor: cursor, Limit: limit})
+	list, next, err := v.Store.ListEvents(r.Context(), merchantOf(r), paybridge.EventFilter{Type: t,
+		Cursor: lq.Cursor, Limit: lq.Limit, Order: lq.Order, Created: lq.Created})
 	if err != nil {
 		WriteError(w, r, err)
 		return

@@ -8,13 +8,19 @@ import (
 	"github.com/paybridge/paybridge/billing"
 )
 
-// invoiceJSON adds the derived amount_due to an invoice.
+// invoiceJSON adds the derived amount_due to an invoice, and the relations
+// expand[] asked for.
 type invoiceJSON struct {
 	*paybridge.Invoice
-	AmountDue int64 `json:"amount_due"`
+	AmountDue int64                     `json:"amount_due"`
+	Customer  *paybridge.Customer       `json:"customer,omitempty"`
+	Payments  *List[*paybridge.Payment] `json:"payments,omitempty"`
+	Refunds   *List[*paybridge.Refund]  `json:"refunds,omitempty"`
 }
 
-func invoiceOut(inv *paybridge.Invoice) invoiceJSON { return invoiceJSON{inv, inv.AmountDue()} }
+func invoiceOut(inv *paybridge.Invoice) invoiceJSON {
+	return invoiceJSON{Invoice: inv, AmountDue: inv.AmountDue()}
+}
 
 func (v *V1) createInvoice(w http.ResponseWriter, r *http.Request) {
 	var in billing.InvoiceInput
@@ -31,31 +37,50 @@ func (v *V1) createInvoice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (v *V1) getInvoice(w http.ResponseWriter, r *http.Request) {
+	ex, err := parseExpand(r, "invoice")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	inv, err := v.Service.GetInvoice(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, r, http.StatusOK, invoiceOut(inv))
-}
-
-func (v *V1) listInvoices(w http.ResponseWriter, r *http.Request) {
-	cursor, limit, err := listParams(r)
+	out, err := v.expandInvoice(r.Context(), caller(r), inv, ex)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	list, next, err := v.Service.ListInvoices(r.Context(), caller(r), paybridge.InvoiceFilter{
-		Status: paybridge.InvoiceStatus(q.Get("status")), CustomerID: q.Get("customer_id"), Cursor: cursor, Limit: limit,
+	WriteJSON(w, r, http.StatusOK, out)
+}
+
+func (v *V1) listInvoices(w http.ResponseWriter, r *http.Request) {
+	lq, err := parseList(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	ex, err := parseExpand(r, "invoice")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	q, c := r.URL.Query(), caller(r)
+	list, next, err := v.Service.ListInvoices(r.Context(), c, paybridge.InvoiceFilter{
+		Status: paybridge.InvoiceStatus(q.Get("status")), CustomerID: q.Get("customer_id"),
+		Cursor: lq.Cursor, Limit: lq.Limit, Order: lq.Order, Created: lq.Created,
 	})
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	out := make([]invoiceJSON, len(list))
-	for i, inv := range list {
-		out[i] = invoiceOut(inv)
+	out, err := expandAll(list, func(inv *paybridge.Invoice) (invoiceJSON, error) {
+		return v.expandInvoice(r.Context(), c, inv, ex)
+	})
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
 	WriteJSON(w, r, http.StatusOK, NewList(out, next))
 }

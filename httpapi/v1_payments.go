@@ -41,29 +41,52 @@ func (v *V1) createPayment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (v *V1) getPayment(w http.ResponseWriter, r *http.Request) {
+	ex, err := parseExpand(r, "payment")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	p, err := v.Service.GetPayment(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, r, http.StatusOK, p)
-}
-
-func (v *V1) listPayments(w http.ResponseWriter, r *http.Request) {
-	cursor, limit, err := listParams(r)
+	out, err := v.expandPayment(r.Context(), caller(r), p, ex)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	list, next, err := v.Service.ListPayments(r.Context(), caller(r), paybridge.PaymentFilter{
-		InvoiceID: q.Get("invoice_id"), Status: paybridge.PaymentStatus(q.Get("status")), Cursor: cursor, Limit: limit,
+	WriteJSON(w, r, http.StatusOK, out)
+}
+
+func (v *V1) listPayments(w http.ResponseWriter, r *http.Request) {
+	lq, err := parseList(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	ex, err := parseExpand(r, "payment")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	q, c := r.URL.Query(), caller(r)
+	list, next, err := v.Service.ListPayments(r.Context(), c, paybridge.PaymentFilter{
+		InvoiceID: q.Get("invoice_id"), CustomerID: q.Get("customer_id"), Status: paybridge.PaymentStatus(q.Get("status")),
+		Cursor: lq.Cursor, Limit: lq.Limit, Order: lq.Order, Created: lq.Created,
 	})
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, r, http.StatusOK, NewList(list, next))
+	out, err := expandAll(list, func(p *paybridge.Payment) (paymentJSON, error) {
+		return v.expandPayment(r.Context(), c, p, ex)
+	})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, NewList(out, next))
 }
 
 func (v *V1) capturePayment(w http.ResponseWriter, r *http.Request) {

@@ -32,27 +32,50 @@ func (v *V1) createRefund(w http.ResponseWriter, r *http.Request) {
 }
 
 func (v *V1) getRefund(w http.ResponseWriter, r *http.Request) {
+	ex, err := parseExpand(r, "refund")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	re, err := v.Service.GetRefund(r.Context(), caller(r), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, r, http.StatusOK, re)
-}
-
-func (v *V1) listRefunds(w http.ResponseWriter, r *http.Request) {
-	cursor, limit, err := listParams(r)
+	out, err := v.expandRefund(r.Context(), caller(r), re, ex)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	list, next, err := v.Service.ListRefunds(r.Context(), caller(r), paybridge.RefundFilter{
-		PaymentID: q.Get("payment_id"), InvoiceID: q.Get("invoice_id"), Cursor: cursor, Limit: limit,
+	WriteJSON(w, r, http.StatusOK, out)
+}
+
+func (v *V1) listRefunds(w http.ResponseWriter, r *http.Request) {
+	lq, err := parseList(r)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	ex, err := parseExpand(r, "refund")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	q, c := r.URL.Query(), caller(r)
+	list, next, err := v.Service.ListRefunds(r.Context(), c, paybridge.RefundFilter{
+		PaymentID: q.Get("payment_id"), InvoiceID: q.Get("invoice_id"), Status: paybridge.RefundStatus(q.Get("status")),
+		Cursor: lq.Cursor, Limit: lq.Limit, Order: lq.Order, Created: lq.Created,
 	})
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, r, http.StatusOK, NewList(list, next))
+	out, err := expandAll(list, func(re *paybridge.Refund) (refundJSON, error) {
+		return v.expandRefund(r.Context(), c, re, ex)
+	})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, NewList(out, next))
 }

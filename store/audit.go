@@ -66,12 +66,13 @@ func (db *DB) auditInsert(entries []*paybridge.AuditEntry) (string, []any) {
 	return q, args
 }
 
-// ListAudit returns a page of merchantID's audit entries, newest first
-// (in insertion order, which is what an auditor reads).
+// ListAudit returns a page of merchantID's audit entries, newest first by
+// default (in insertion order, which is what an auditor reads).
 func (db *DB) ListAudit(ctx context.Context, merchantID string, f paybridge.AuditFilter) ([]*paybridge.AuditEntry, string, error) {
 	q := query{sql: `SELECT seq, ` + auditCols + ` FROM audit_log WHERE merchant_id = $1`, args: []any{merchantID}}
 	if f.ObjectID != "" {
 		q.where("object_id = %s", f.ObjectID)
 	}
-	return list(ctx, db, db.r, q, f.Cursor, f.Limit, true, scanAudit)
+	q.created(f.Created)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, f.Order.Newest(true), scanAudit)
 }

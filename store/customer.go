@@ -58,12 +58,14 @@ func (db *DB) UpdateCustomer(ctx context.Context, c *paybridge.Customer) error {
 	return db.oneRow("customer", res, err)
 }
 
-// ListCustomers returns a page of merchantID's customers, oldest first;
+// ListCustomers returns a page of merchantID's customers (oldest first by
+// default);
 // f.Email matches exactly, ignoring case.
 func (db *DB) ListCustomers(ctx context.Context, merchantID string, f paybridge.CustomerFilter) ([]*paybridge.Customer, string, error) {
 	q := query{sql: `SELECT seq, ` + customerCols + ` FROM customers WHERE merchant_id = $1`, args: []any{merchantID}}
 	if f.Email != "" {
 		q.where("email_lower = %s", strings.ToLower(f.Email))
 	}
-	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanCustomer)
+	q.created(f.Created)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, f.Order.Newest(false), scanCustomer)
 }

@@ -196,14 +196,15 @@ func (db *DB) GetEvent(ctx context.Context, merchantID, id string) (*paybridge.E
 	return e, db.getErr("event", err)
 }
 
-// ListEvents returns the merchant's events oldest first, optionally of one
-// type.
+// ListEvents returns a page of the merchant's events (oldest first by
+// default), optionally of one type.
 func (db *DB) ListEvents(ctx context.Context, merchantID string, f paybridge.EventFilter) ([]*paybridge.Event, string, error) {
 	q := query{sql: `SELECT seq, ` + eventCols + ` FROM events WHERE merchant_id = $1`, args: []any{merchantID}}
 	if f.Type != "" {
 		q.where("type = %s", string(f.Type))
 	}
-	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanEvent)
+	q.created(f.Created)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, f.Order.Newest(false), scanEvent)
 }
 
 // ListEventsAfter is ListEvents that also returns the cursor of the last

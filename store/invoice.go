@@ -296,7 +296,8 @@ func staleState(what string) *paybridge.Error {
 		WithCode("stale_state")
 }
 
-// ListInvoices returns a page of merchantID's invoices, oldest first.
+// ListInvoices returns a page of merchantID's invoices (oldest first by
+// default).
 func (db *DB) ListInvoices(ctx context.Context, merchantID string, f paybridge.InvoiceFilter) ([]*paybridge.Invoice, string, error) {
 	q := query{sql: `SELECT seq, ` + invoiceCols + ` FROM invoices WHERE merchant_id = $1`, args: []any{merchantID}}
 	if f.Status != "" {
@@ -305,12 +306,13 @@ func (db *DB) ListInvoices(ctx context.Context, merchantID string, f paybridge.I
 	if f.CustomerID != "" {
 		q.where("customer_id = %s", f.CustomerID)
 	}
+	q.created(f.Created)
 	var (
 		invs []*paybridge.Invoice
 		next string
 	)
 	err := db.readTx(ctx, func(src querier) (err error) {
-		invs, next, err = list(ctx, db, src, q, f.Cursor, f.Limit, false, scanInvoice)
+		invs, next, err = list(ctx, db, src, q, f.Cursor, f.Limit, f.Order.Newest(false), scanInvoice)
 		if err != nil || len(invs) == 0 {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/paybridge/paybridge"
 )
 
 // query is a SELECT being assembled with numbered placeholders.
@@ -17,6 +19,16 @@ type query struct {
 func (q *query) where(cond string, arg any) {
 	q.args = append(q.args, arg)
 	q.sql += " AND " + fmt.Sprintf(cond, fmt.Sprintf("$%d", len(q.args)))
+}
+
+// created bounds q by creation time (created_at, in microseconds).
+func (q *query) created(r paybridge.TimeRange) {
+	if !r.From.IsZero() {
+		q.where("created_at >= %s", r.From.UnixMicro())
+	}
+	if !r.Until.IsZero() {
+		q.where("created_at < %s", r.Until.UnixMicro())
+	}
 }
 
 // list runs q (a SELECT whose first column is seq) one page at a time:

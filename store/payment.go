@@ -101,7 +101,8 @@ func (db *DB) GetPayment(ctx context.Context, merchantID, id string) (*paybridge
 	return p, db.getErr("payment", err)
 }
 
-// ListPayments returns a page of merchantID's payments, oldest first.
+// ListPayments returns a page of merchantID's payments (oldest first by
+// default).
 func (db *DB) ListPayments(ctx context.Context, merchantID string, f paybridge.PaymentFilter) ([]*paybridge.Payment, string, error) {
 	q := query{sql: `SELECT seq, ` + paymentCols + ` FROM payments WHERE merchant_id = $1`, args: []any{merchantID}}
 	if f.InvoiceID != "" {
@@ -110,7 +111,11 @@ func (db *DB) ListPayments(ctx context.Context, merchantID string, f paybridge.P
 	if f.Status != "" {
 		q.where("status = %s", string(f.Status))
 	}
-	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanPayment)
+	if f.CustomerID != "" {
+		q.where("customer_id = %s", f.CustomerID)
+	}
+	q.created(f.Created)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, f.Order.Newest(false), scanPayment)
 }
 
 // DuePayments returns in-flight payments to reconcile, any merchant,

@@ -105,7 +105,8 @@ func (db *DB) GetRefund(ctx context.Context, merchantID, id string) (*paybridge.
 	return r, db.getErr("refund", err)
 }
 
-// ListRefunds returns a page of merchantID's refunds, oldest first.
+// ListRefunds returns a page of merchantID's refunds (oldest first by
+// default).
 func (db *DB) ListRefunds(ctx context.Context, merchantID string, f paybridge.RefundFilter) ([]*paybridge.Refund, string, error) {
 	q := query{sql: `SELECT seq, ` + refundCols + ` FROM refunds WHERE merchant_id = $1`, args: []any{merchantID}}
 	if f.PaymentID != "" {
@@ -114,7 +115,11 @@ func (db *DB) ListRefunds(ctx context.Context, merchantID string, f paybridge.Re
 	if f.InvoiceID != "" {
 		q.where("invoice_id = %s", f.InvoiceID)
 	}
-	return list(ctx, db, db.r, q, f.Cursor, f.Limit, false, scanRefund)
+	if f.Status != "" {
+		q.where("status = %s", string(f.Status))
+	}
+	q.created(f.Created)
+	return list(ctx, db, db.r, q, f.Cursor, f.Limit, f.Order.Newest(false), scanRefund)
 }
 
 // DueRefunds returns in-flight refunds to reconcile, like DuePayments.

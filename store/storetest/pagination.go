@@ -10,8 +10,8 @@ import (
 	"github.com/paybridge/paybridge"
 )
 
-// page lists one page of ids from a list method.
-type page func(ctx context.Context, s paybridge.Store, merchantID, cursor string, limit int) ([]string, string, error)
+// page lists one page of ids from a list method, in order o.
+type page func(ctx context.Context, s paybridge.Store, merchantID, cursor string, limit int, o paybridge.Order) ([]string, string, error)
 
 func ids[T any](items []T, next string, err error, id func(T) string) ([]string, string, error) {
 	out := make([]string, len(items))
@@ -47,52 +47,60 @@ func testPagination(t *testing.T, s paybridge.Store) {
 	slices.Reverse(audits)
 
 	for _, tc := range []struct {
-		name string
-		want []string
-		page page
+		name     string
+		want     []string // in the list's default order
+		page     page
+		reversed paybridge.Order // the other order
 	}{
-		{"customers", customers, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int) ([]string, string, error) {
-			l, next, err := s.ListCustomers(ctx, mid, paybridge.CustomerFilter{Cursor: cur, Limit: lim})
+		{"customers", customers, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int, o paybridge.Order) ([]string, string, error) {
+			l, next, err := s.ListCustomers(ctx, mid, paybridge.CustomerFilter{Cursor: cur, Limit: lim, Order: o})
 			return ids(l, next, err, func(c *paybridge.Customer) string { return c.ID })
-		}},
-		{"invoices", invoices, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int) ([]string, string, error) {
-			l, next, err := s.ListInvoices(ctx, mid, paybridge.InvoiceFilter{Cursor: cur, Limit: lim})
+		}, paybridge.OrderDesc},
+		{"invoices", invoices, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int, o paybridge.Order) ([]string, string, error) {
+			l, next, err := s.ListInvoices(ctx, mid, paybridge.InvoiceFilter{Cursor: cur, Limit: lim, Order: o})
 			return ids(l, next, err, func(c *paybridge.Invoice) string { return c.ID })
-		}},
-		{"payments", payments, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int) ([]string, string, error) {
-			l, next, err := s.ListPayments(ctx, mid, paybridge.PaymentFilter{Cursor: cur, Limit: lim})
+		}, paybridge.OrderDesc},
+		{"payments", payments, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int, o paybridge.Order) ([]string, string, error) {
+			l, next, err := s.ListPayments(ctx, mid, paybridge.PaymentFilter{Cursor: cur, Limit: lim, Order: o})
 			return ids(l, next, err, func(c *paybridge.Payment) string { return c.ID })
-		}},
-		{"refunds", refunds, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int) ([]string, string, error) {
-			l, next, err := s.ListRefunds(ctx, mid, paybridge.RefundFilter{PaymentID: direct.ID, Cursor: cur, Limit: lim})
+		}, paybridge.OrderDesc},
+		{"refunds", refunds, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int, o paybridge.Order) ([]string, string, error) {
+			l, next, err := s.ListRefunds(ctx, mid, paybridge.RefundFilter{PaymentID: direct.ID, Cursor: cur, Limit: lim, Order: o})
 			return ids(l, next, err, func(c *paybridge.Refund) string { return c.ID })
-		}},
-		{"audit newest first", audits, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int) ([]string, string, error) {
-			l, next, err := s.ListAudit(ctx, mid, paybridge.AuditFilter{Cursor: cur, Limit: lim})
+		}, paybridge.OrderDesc},
+		{"audit newest first", audits, func(ctx context.Context, s paybridge.Store, mid, cur string, lim int, o paybridge.Order) ([]string, string, error) {
+			l, next, err := s.ListAudit(ctx, mid, paybridge.AuditFilter{Cursor: cur, Limit: lim, Order: o})
 			return ids(l, next, err, func(c *paybridge.AuditEntry) string { return c.ID })
-		}},
+		}, paybridge.OrderAsc},
 	} {
-		for _, limit := range []int{1, 5, n, n + 1, 0} {
-			var got []string
-			cursor, pages := "", 0
-			for {
-				pageIDs, next, err := tc.page(ctx, s, m.ID, cursor, limit)
-				ok(t, err)
-				pages++
-				if limit > 0 && len(pageIDs) > limit {
-					t.Fatalf("%s: page of %d with limit %d", tc.name, len(pageIDs), limit)
+		reversed := slices.Clone(tc.want)
+		slices.Reverse(reversed)
+		for _, walk := range []struct {
+			order paybridge.Order
+			want  []string
+		}{{"", tc.want}, {tc.reversed, reversed}} {
+			for _, limit := range []int{1, 5, n, n + 1, 0} {
+				var got []string
+				cursor, pages := "", 0
+				for {
+					pageIDs, next, err := tc.page(ctx, s, m.ID, cursor, limit, walk.order)
+					ok(t, err)
+					pages++
+					if limit > 0 && len(pageIDs) > limit {
+						t.Fatalf("%s: page of %d with limit %d", tc.name, len(pageIDs), limit)
+					}
+					got = append(got, pageIDs...)
+					if next == "" {
+						break
+					}
+					if pages > len(walk.want)+1 {
+						t.Fatalf("%s: pagination does not end", tc.name)
+					}
+					cursor = next
 				}
-				got = append(got, pageIDs...)
-				if next == "" {
-					break
+				if diff := cmp.Diff(walk.want, got); diff != "" {
+					t.Errorf("%s order %q limit %d: walked (-want +got):\n%s", tc.name, walk.order, limit, diff)
 				}
-				if pages > len(tc.want)+1 {
-					t.Fatalf("%s: pagination does not end", tc.name)
-				}
-				cursor = next
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s limit %d: walked (-want +got):\n%s", tc.name, limit, diff)
 			}
 		}
 	}
