@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -187,7 +189,9 @@ func (s *Server) signatureOK(header string, secret, body []byte) bool {
 }
 
 // recordHosted stores the hosted payment on its session's invoice unless
-// that Clover payment is already recorded.
+// that Clover payment is already recorded. The webhook is only a hint: its
+// signing secret lives in the merchant's dashboard and may leak, so nothing
+// is recorded until verifyHosted has read the charge from Clover.
 func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *checkoutBody) error {
 	ctx := r.Context()
 	sess, err := s.Store.GetCheckoutSession(ctx, b.Data)
@@ -195,10 +199,22 @@ func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *check
 		s.Logger.Warn("hosted checkout webhook for an unknown session", "merchant_id", mer.ID)
 		return nil // nothing to record it on; retrying will not help
 	}
+	inv, err := s.Store.GetInvoice(ctx, mer.ID, sess.InvoiceID)
+	if err != nil {
+		return err
+	}
+	ch, err := s.verifyHosted(ctx, mer, sess, inv, b.ID)
+	if err != nil || ch == nil {
+		return err
+	}
 	receipt := func(paymentID string) {
 		s.sendReceipt(receiptJob{merchantID: mer.ID, paymentID: paymentID, lang: sess.Lang})
 	}
-	if p, err := s.Store.PaymentByCloverCharge(ctx, mer.ID, b.ID); err == nil {
+	if p, err := s.Store.PaymentByCloverCharge(ctx, mer.ID, ch.ID); err == nil {
+		if p.Method != paybridge.MethodHosted || p.InvoiceID != sess.InvoiceID {
+			s.refuseHosted(ctx, mer, sess, ch.ID, "charge_recorded_elsewhere")
+			return nil
+		}
 		if p.Status == paybridge.PaymentPending {
 			// Recorded by a delivery that stopped before settling it.
 			from := p.Status
@@ -214,17 +230,14 @@ func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *check
 	}
 	now := s.Now().UTC()
 	p := &paybridge.Payment{
-		ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: mer.ID, InvoiceID: sess.InvoiceID,
+		ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: mer.ID, InvoiceID: sess.InvoiceID, CustomerID: inv.CustomerID,
 		Status: paybridge.PaymentPending, Method: paybridge.MethodHosted, Route: paybridge.RouteCharge,
-		Amount: sess.Amount, Currency: mer.Currency, Capture: true, CloverChargeID: b.ID,
-		IdempotencyKey: "hco-" + b.ID, CreatedAt: now, UpdatedAt: now,
-	}
-	if inv, err := s.Store.GetInvoice(ctx, mer.ID, sess.InvoiceID); err == nil {
-		p.CustomerID, p.Currency = inv.CustomerID, inv.Currency
+		Amount: ch.Amount, Currency: inv.Currency, Capture: true, CloverChargeID: ch.ID,
+		IdempotencyKey: "hco-" + ch.ID, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
 		if isKind(err, paybridge.ECONFLICT) {
-			if _, gerr := s.Store.PaymentByCloverCharge(ctx, mer.ID, b.ID); gerr == nil {
+			if _, gerr := s.Store.PaymentByCloverCharge(ctx, mer.ID, ch.ID); gerr == nil {
 				return nil // a concurrent delivery recorded it (and mails its receipt)
 			}
 			s.Logger.Error("hosted checkout payment does not fit the invoice: reconcile by hand", "invoice_id", sess.InvoiceID, "code", paybridge.ErrorCode(err))
@@ -238,4 +251,79 @@ func (s *Server) recordHosted(r *http.Request, mer *paybridge.Merchant, b *check
 	}
 	receipt(p.ID)
 	return nil
+}
+
+// hostedClockSkew is how much earlier than its session a hosted charge's
+// Clover time may be (clocks of two systems).
+const hostedClockSkew = time.Minute
+
+// verifyHosted reads the charge a hosted-checkout webhook names from Clover,
+// with the merchant's own token (so another merchant's charge is not found),
+// and returns it only when Clover holds it paid and captured, for the
+// session's amount in the invoice's currency, created while the session was
+// open. Anything else is refused: audited as hosted_checkout.unverified,
+// answered 200 (a retry would not change Clover's answer) and nil returned.
+// An error means Clover could not be asked; the webhook is answered 500 so
+// Clover delivers it again.
+//
+// Clover's checkout create response names no order (CLOVER.md §7), so the
+// charge's order cannot be matched to the session; the time window, the
+// amount and the one-payment-per-charge rule bind it instead.
+func (s *Server) verifyHosted(ctx context.Context, mer *paybridge.Merchant, sess *paybridge.CheckoutSession, inv *paybridge.Invoice, chargeID string) (*clover.Charge, error) {
+	if !clover.ValidID(chargeID) {
+		s.refuseHosted(ctx, mer, sess, "", "malformed_charge_id")
+		return nil, nil
+	}
+	sealed, err := s.Store.MerchantCredentials(ctx, mer.ID)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := billing.OpenCredentials(s.Sealer, mer.ID, sealed)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.Clover.GetCharge(ctx, clover.Auth{MerchantID: mer.CloverMerchantID, AccessToken: creds.AccessToken}, chargeID)
+	var ce *clover.Error
+	if errors.As(err, &ce) && ce.Status == http.StatusNotFound {
+		s.refuseHosted(ctx, mer, sess, chargeID, "charge_not_found")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	created := time.UnixMilli(ch.Created)
+	reason := ""
+	switch {
+	case ch.ID != chargeID:
+		reason = "charge_id_mismatch"
+	case !ch.Paid || !ch.Captured || ch.Status != "succeeded" || ch.Refunded:
+		reason = "charge_not_paid"
+	case ch.Amount != sess.Amount:
+		reason = "amount_mismatch"
+	case !strings.EqualFold(ch.Currency, inv.Currency):
+		reason = "currency_mismatch"
+	case created.Before(sess.CreatedAt.Add(-hostedClockSkew)):
+		reason = "charge_older_than_session"
+	}
+	if reason != "" {
+		s.refuseHosted(ctx, mer, sess, chargeID, reason)
+		return nil, nil
+	}
+	return ch, nil
+}
+
+// refuseHosted audits a hosted-checkout webhook that Clover's records do not
+// bear out, and logs it (the charge id is Clover's, not card data).
+func (s *Server) refuseHosted(ctx context.Context, mer *paybridge.Merchant, sess *paybridge.CheckoutSession, chargeID, reason string) {
+	s.Logger.Warn("hosted checkout webhook refused: Clover does not confirm it", "merchant_id", mer.ID,
+		"invoice_id", sess.InvoiceID, "clover_charge_id", chargeID, "reason", reason)
+	detail := "checkout session " + sess.ID
+	if chargeID != "" {
+		detail += ", clover charge " + chargeID
+	}
+	if err := s.Store.AppendAudit(ctx, &paybridge.AuditEntry{ID: paybridge.NewID(paybridge.PrefixAudit), MerchantID: mer.ID,
+		Actor: "clover:hosted_checkout_webhook", Action: "hosted_checkout.unverified", ObjectID: sess.InvoiceID,
+		Outcome: "refused " + reason, Detail: detail, CreatedAt: s.Now().UTC()}); err != nil {
+		s.Logger.Error("audit hosted checkout refusal", "merchant_id", mer.ID, "err", err)
+	}
 }

@@ -241,3 +241,67 @@ func TestPayPageSettingsAPI(t *testing.T) {
 		t.Fatalf("A's settings %v", got)
 	}
 }
+
+// TestHostedCheckoutVerifiedWithClover: a webhook signed with the
+// merchant's real secret (a leaked secret, or a replay) marks nothing paid
+// unless Clover holds the charge it names: a charge Clover never issued,
+// and a real charge of the merchant that is not this checkout's (another
+// amount, already recorded as an API payment), are refused, audited, and
+// change no invoice; Clover's own delivery after the real payment still
+// records it once.
+func TestHostedCheckoutVerifiedWithClover(t *testing.T) {
+	t.Parallel()
+	e := hostedSandbox(t, "pascal")
+	link, inv := e.m.Sandbox.DemoPaymentURL, e.m.Sandbox.DemoInvoiceID
+	secret, cloverMID := e.m.Sim.Options().HCOSigningSecret, e.m.Sim.Options().MerchantID
+	_, html, _ := getPage(t, link)
+	f := formOf(t, html)
+	resp := postForm(t, link+"/checkout", url.Values{"csrf": {f.csrf}, "attempt": {f.attempt}})
+	simBase := e.m.Sim.Options().BaseURL
+	sessionID := strings.TrimPrefix(strings.SplitN(resp.Header.Get("Location"), "?", 2)[0], simBase+"/checkout/")
+	if resp.StatusCode != http.StatusSeeOther || sessionID == "" {
+		t.Fatalf("checkout POST = %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	other := e.must(201, "POST", "/v1/payments", map[string]any{"amount": 700, "currency": "usd", "source": e.token(visaOK)})
+	for name, charge := range map[string]string{
+		"never issued":      "NEVERISSUED01",
+		"another payment's": other["clover_charge_id"].(string),
+		"not a Clover id":   "../v1/charges",
+	} {
+		body := checkoutBody("pascal", charge, cloverMID, sessionID)
+		if got := e.checkoutWebhook(body, cloversim.HCOSignature(secret, time.Now().Unix(), body)); got != 200 {
+			t.Errorf("%s: signed forged webhook = %d, want 200 (refused quietly)", name, got)
+		}
+	}
+	if pays := e.must(200, "GET", "/v1/payments?invoice_id="+inv, nil)["data"].([]any); len(pays) != 0 {
+		t.Fatalf("forged webhooks made payments: %v", pays)
+	}
+	if got := e.must(200, "GET", "/v1/invoices/"+inv, nil)["status"]; got != "open" {
+		t.Fatalf("invoice %v after signed forged webhooks", got)
+	}
+	outcomes := map[string]bool{}
+	for _, a := range e.must(200, "GET", "/v1/audit-log?limit=100", nil)["data"].([]any) {
+		if a := a.(map[string]any); a["action"] == "hosted_checkout.unverified" && a["object_id"] == inv {
+			outcomes[a["outcome"].(string)] = true
+		}
+	}
+	for _, want := range []string{"refused charge_not_found", "refused amount_mismatch", "refused malformed_charge_id"} {
+		if !outcomes[want] {
+			t.Errorf("no audit entry %q; have %v", want, outcomes)
+		}
+	}
+
+	resp = postForm(t, simBase+"/checkout/"+sessionID, url.Values{
+		"number": {"4242 4242 4242 4242"}, "exp": {"12/34"}, "cvv": {"123"}, "name": {"Jordan Rivera"}, "zip": {"94107"}, "action": {"pay"},
+	})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pay on cloversim = %d", resp.StatusCode)
+	}
+	eventually(t, 20*time.Second, "invoice paid by Clover's webhook", func() bool {
+		return e.must(200, "GET", "/v1/invoices/"+inv, nil)["status"] == "paid"
+	})
+	pays := e.must(200, "GET", "/v1/payments?invoice_id="+inv, nil)["data"].([]any)
+	if len(pays) != 1 || pays[0].(map[string]any)["clover_charge_id"] == other["clover_charge_id"] {
+		t.Fatalf("payments after the real checkout: %v", pays)
+	}
+}
