@@ -18,10 +18,11 @@ type CardInput struct {
 	ConsentText string `json:"consent_text"`
 }
 
-// AutopayInput turns a customer's autopay on (with one of its cards) or off.
+// AutopayInput turns a customer's autopay on (with one of its cards) or
+// off, or changes its card; fields left out stay as they are.
 type AutopayInput struct {
-	Enabled bool   `json:"enabled"`
-	CardID  string `json:"card_id"`
+	Enabled *bool   `json:"enabled"`
+	CardID  *string `json:"card_id"`
 }
 
 // cardStore is the card part of the store (package store implements it).
@@ -220,10 +221,20 @@ func (s *Service) SetAutopay(ctx context.Context, c Caller, customerID string, i
 	if err != nil {
 		return nil, err
 	}
-	if in.Enabled && in.CardID == "" {
+	a, err := cs.GetAutopay(ctx, c.MerchantID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	if in.Enabled != nil {
+		a.Enabled = *in.Enabled
+	}
+	if in.CardID != nil {
+		a.CardID = *in.CardID
+	}
+	if a.Enabled && a.CardID == "" {
 		return nil, invalid("card_id", "parameter_missing", "card_id is required to turn autopay on")
 	}
-	a := &paybridge.Autopay{CustomerID: customerID, Enabled: in.Enabled, CardID: in.CardID, UpdatedAt: s.Now().UTC()}
+	a.UpdatedAt = s.Now().UTC()
 	if err := cs.SetAutopay(ctx, c.MerchantID, a); err != nil {
 		return nil, err
 	}

@@ -41,14 +41,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, c Caller, id string, in Cu
 	if in.Email != nil {
 		next.Email = *in.Email
 	}
-	if in.Name != nil {
-		next.Name = *in.Name
-	}
-	if in.Phone != nil {
-		next.Phone = *in.Phone
-	}
+	next.Name, next.Phone = in.Name.Apply(next.Name), in.Phone.Apply(next.Phone)
 	if in.Metadata != nil {
-		next.Metadata = in.Metadata
+		next.Metadata = paybridge.MergeMetadata(cu.Metadata, in.Metadata)
 	}
 	if err := next.validate(); err != nil {
 		return nil, err

@@ -18,12 +18,14 @@ type CustomerInput struct {
 	Metadata map[string]string `json:"metadata"`
 }
 
-// CustomerUpdate changes a customer; nil fields stay as they are.
+// CustomerUpdate changes a customer: absent fields stay as they are, a null
+// name or phone clears it, and metadata merges key by key (a key set to ""
+// or null is removed), as Stripe's updates do.
 type CustomerUpdate struct {
-	Email    *string           `json:"email"`
-	Name     *string           `json:"name"`
-	Phone    *string           `json:"phone"`
-	Metadata map[string]string `json:"metadata"`
+	Email    *string                 `json:"email"`
+	Name     paybridge.Patch[string] `json:"name"`
+	Phone    paybridge.Patch[string] `json:"phone"`
+	Metadata map[string]*string      `json:"metadata"`
 }
 
 // LineItemInput is one line of a new invoice.

@@ -28,7 +28,19 @@ func checkShape(dst any, tree any) error {
 	return shape(t.Elem(), tree, "")
 }
 
+// patchElem is implemented by paybridge.Patch: the value is checked as its
+// element type, and null is always allowed (it clears).
+type patchElem interface{ PatchElem() reflect.Type }
+
+var patchElemType = reflect.TypeFor[patchElem]()
+
 func shape(t reflect.Type, v any, path string) error {
+	if t.Implements(patchElemType) {
+		if v == nil {
+			return nil
+		}
+		return shape(reflect.Zero(t).Interface().(patchElem).PatchElem(), v, path)
+	}
 	if v == nil {
 		switch t.Kind() {
 		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
