@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -82,7 +83,8 @@ func (r *Runner) Start(ctx context.Context) error {
 	river.AddWorker(workers, &cloverWorker{r: r})
 	byName := map[string]Periodic{}
 	var periodic []*river.PeriodicJob
-	for _, p := range r.Periodics {
+	periodics := append(slices.Clip(r.Periodics), Periodic{Name: "pending-fanouts", Every: pendingFanoutEvery, Run: r.sweepPendingFanouts})
+	for _, p := range periodics {
 		byName[p.Name] = p
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
 			func() (river.JobArgs, *river.InsertOpts) {
@@ -127,20 +129,26 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.DB.OnEvents = nil
 		return err
 	}
+	// Events committed before the hook was set are pending fan-outs now
+	// (the periodic sweep takes any a later hook-less writer leaves).
+	if err := r.sweepPendingFanouts(ctx); err != nil {
+		r.Logger.Warn("jobs: pending fan-outs at start; the periodic sweep retries", "err", err)
+	}
 	r.accepts, r.stopped, r.acceptDone = make(chan acceptReq), make(chan struct{}), make(chan struct{})
 	go r.acceptLoop()
 	return nil
 }
 
-// Stop stops fetching, lets running jobs finish until ctx ends, and
-// unhooks the store.
+// Stop stops fetching and lets running jobs finish until ctx ends. The
+// store stays hooked: what commits after it is enqueued for the next start.
 func (r *Runner) Stop(ctx context.Context) error {
 	if r.q == nil {
 		return nil
 	}
-	if r.stopped != nil {
+	if r.stopped != nil { // a second Stop is a no-op here
 		close(r.stopped)
 		<-r.acceptDone
+		r.stopped = nil
 	}
 	return r.q.Stop(ctx)
 }

@@ -36,14 +36,19 @@ type txState struct {
 }
 
 // beforeCommit ends a transaction's work: it inserts the events emitted
-// in it, then hands those someone listens to to the OnEvents hook.
+// in it, then hands those someone listens to to the OnEvents hook, or,
+// with no hook set, records them as pending fan-outs for the runner to
+// take when it starts (pending_fanout.go).
 func (db *DB) beforeCommit(ctx context.Context, t Tx, st *txState) error {
 	listened, err := db.insertEvents(ctx, t.SQL, st.events)
 	if err != nil {
 		return err
 	}
-	if len(listened) == 0 || db.OnEvents == nil {
+	if len(listened) == 0 {
 		return nil
+	}
+	if db.OnEvents == nil {
+		return insertPendingFanouts(ctx, t.SQL, listened, db.now())
 	}
 	return db.OnEvents(ctx, t, listened)
 }

@@ -32,6 +32,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"WebhookEndpoints", testWebhookEndpoints},
 		{"CloverNoticesDedupe", testCloverNotices},
 		{"UninstallRace", testUninstallRace},
+		{"PendingFanoutsTakenOnce", testPendingFanoutsTakenOnce},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
