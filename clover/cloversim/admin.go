@@ -15,6 +15,8 @@ import (
 //	                                  duration string ("1.5s") or a number of milliseconds
 //	POST /_sim/merchants {name?}      {merchant_id, access_token, pakms_key}
 //	GET  /_sim/state                  counts of everything
+//	GET  /_sim/app                    {app_id, client_id}: which app this Clover serves,
+//	                                  so a client can check its configuration at start
 //
 // The test clock, webhooks and OAuth grant controls live with their surfaces.
 func (s *Sim) registerAdmin() {
@@ -23,7 +25,12 @@ func (s *Sim) registerAdmin() {
 	s.mux.HandleFunc("PUT /_sim/faults", s.adminPutFaults)
 	s.mux.HandleFunc("POST /_sim/merchants", s.adminAddMerchant)
 	s.mux.HandleFunc("GET /_sim/state", s.adminState)
+	s.mux.HandleFunc("GET /_sim/app", s.adminApp)
 	s.registerDashboard() // dashboard.go
+}
+
+func (s *Sim) adminApp(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, 200, map[string]string{"app_id": s.app.ID, "client_id": s.app.ClientID})
 }
 
 func (s *Sim) adminLedger(w http.ResponseWriter, r *http.Request) {

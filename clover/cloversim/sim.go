@@ -15,7 +15,11 @@ import (
 type Options struct {
 	// Identities of the one app and the first merchant. Empty fields are
 	// generated.
-	AppID            string
+	AppID string
+	// ClientID is the OAuth client_id. Clover's docs make it one identifier
+	// with the App ID ("Client ID or App ID", docs.clover.com/docs/
+	// oauth-flows-in-clover), so it defaults to AppID; set it apart only to
+	// test a client that sends the wrong one.
 	ClientID         string
 	ClientSecret     string
 	MerchantID       string
@@ -216,10 +220,13 @@ func (s *Sim) setDefaults() {
 	if o.CheckoutWebhookCasing == "" {
 		o.CheckoutWebhookCasing = "pascal"
 	}
-	for _, f := range []*string{&o.AppID, &o.ClientID, &o.MerchantID} {
+	for _, f := range []*string{&o.AppID, &o.MerchantID} {
 		if *f == "" {
 			*f = NewID()
 		}
+	}
+	if o.ClientID == "" {
+		o.ClientID = o.AppID
 	}
 	if o.MerchantName == "" {
 		o.MerchantName = "Sandbox Plumbing Co."

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/paybridge/paybridge/clover"
 )
 
 // Config is paybridge's configuration, from PAYBRIDGE_* environment
@@ -59,10 +62,18 @@ type Config struct {
 // CloverConfig selects the Clover environment and app. Every base URL can
 // be overridden (that is how tests point paybridge at a cloversim).
 type CloverConfig struct {
-	Environment  string `env:"PAYBRIDGE_CLOVER_ENVIRONMENT" envDefault:"sandbox"` // sandbox | production
-	Region       string `env:"PAYBRIDGE_CLOVER_REGION" envDefault:"na"`           // na | eu | la
+	Environment string `env:"PAYBRIDGE_CLOVER_ENVIRONMENT" envDefault:"sandbox"` // sandbox | production
+	Region      string `env:"PAYBRIDGE_CLOVER_REGION" envDefault:"na"`           // na | eu | la
+	// AppID and AppSecret are the app's credentials as Clover's Developer
+	// Dashboard names them. Clover's OAuth docs call the same two values
+	// client_id and client_secret ("Client ID or App ID",
+	// docs.clover.com/docs/oauth-flows-in-clover), and `paybridge sandbox`
+	// prints app_id, client_id and client_secret: either name of each is
+	// accepted (resolveApp).
 	AppID        string `env:"PAYBRIDGE_CLOVER_APP_ID"`
+	ClientID     string `env:"PAYBRIDGE_CLOVER_CLIENT_ID"`
 	AppSecret    string `env:"PAYBRIDGE_CLOVER_APP_SECRET"`
+	ClientSecret string `env:"PAYBRIDGE_CLOVER_CLIENT_SECRET"`
 	EcommerceURL string `env:"PAYBRIDGE_CLOVER_ECOMMERCE_URL"`
 	TokenizerURL string `env:"PAYBRIDGE_CLOVER_TOKENIZER_URL"`
 	WebURL       string `env:"PAYBRIDGE_CLOVER_WEB_URL"`
@@ -89,11 +100,39 @@ func (c *Config) resolvePaths() {
 }
 
 // Sandbox reports whether no Clover app is configured.
-func (c Config) Sandbox() bool { return c.Clover.AppID == "" }
+func (c Config) Sandbox() bool { return c.Clover.AppID == "" && c.Clover.ClientID == "" }
 
 // loadConfig reads the environment through lookup (os.LookupEnv in main).
 func loadConfig(environ map[string]string) (Config, error) {
 	var c Config
-	err := env.ParseWithOptions(&c, env.Options{Environment: environ})
-	return c, err
+	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
+		return c, err
+	}
+	return c, c.Clover.resolveApp()
+}
+
+// resolveApp folds each credential's two names into AppID and AppSecret.
+// Both names given with different values, or an id that is not a Clover
+// id, is a start-up error: the connect would otherwise fail only at
+// Clover's consent page ("Unknown app").
+func (cc *CloverConfig) resolveApp() error {
+	for _, p := range []struct {
+		name, alias string
+		v, alt      *string
+	}{
+		{"PAYBRIDGE_CLOVER_APP_ID", "PAYBRIDGE_CLOVER_CLIENT_ID", &cc.AppID, &cc.ClientID},
+		{"PAYBRIDGE_CLOVER_APP_SECRET", "PAYBRIDGE_CLOVER_CLIENT_SECRET", &cc.AppSecret, &cc.ClientSecret},
+	} {
+		if *p.v != "" && *p.alt != "" && *p.v != *p.alt {
+			return fmt.Errorf("%s and %s differ: they name the same Clover credential (Clover's App ID is the OAuth client_id, "+
+				"its App Secret the client_secret); set one of them", p.name, p.alias)
+		}
+		*p.v = cmp.Or(*p.v, *p.alt)
+		*p.alt = *p.v
+	}
+	if cc.AppID != "" && !clover.ValidID(cc.AppID) {
+		return fmt.Errorf("PAYBRIDGE_CLOVER_APP_ID %q is not a Clover App ID: 13 upper-case letters and digits, "+
+			"as the Developer Dashboard shows it (or app_id in `paybridge sandbox`'s output)", cc.AppID)
+	}
+	return nil
 }

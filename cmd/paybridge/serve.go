@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,8 @@ type Main struct {
 	simSrv      *http.Server
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
+	closeOnce   sync.Once // Close may be called again (a test's cleanup after a restart)
+	closeErr    error
 
 	Onboarding *onboarding.Service // wire_onboarding.go
 	Jobs       *jobs.Runner        // wire_events.go
@@ -155,6 +158,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 // Close stops serving (letting in-flight requests finish), then closes
 // everything Run opened. It is safe to call more than once.
 func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -207,6 +215,9 @@ func newSealer(c *Config) (*seal.Sealer, error) {
 // sandbox mode an embedded cloversim on its own loopback port (its own
 // origin, so the card iframe really is cross-origin).
 func (m *Main) cloverSetup(ctx context.Context) (clover.URLs, clover.Config, error) {
+	if err := m.Config.Clover.resolveApp(); err != nil {
+		return clover.URLs{}, clover.Config{}, err
+	}
 	cc := m.Config.Clover
 	if m.Config.Sandbox() {
 		return m.startSim(ctx)
@@ -226,7 +237,42 @@ func (m *Main) cloverSetup(ctx context.Context) (clover.URLs, clover.Config, err
 			*o.dst = strings.TrimRight(o.v, "/")
 		}
 	}
+	if cc.WebURL != "" {
+		if err := m.checkSimApp(ctx, urls.Web, cc.AppID); err != nil {
+			return urls, clover.Config{}, err
+		}
+	}
 	return urls, clover.Config{AppID: cc.AppID, ClientID: cc.AppID, ClientSecret: cc.AppSecret}, nil
+}
+
+// checkSimApp fails the start when Clover's web URL is a cloversim (it
+// answers GET /_sim/app) serving another app than the configured one: the
+// connect would otherwise fail at the consent page. Real Clover has no
+// such route; a Clover that cannot be asked is only a warning.
+func (m *Main) checkSimApp(ctx context.Context, web, appID string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, web+"/_sim/app", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		m.Logger.Warn("could not check the Clover app against PAYBRIDGE_CLOVER_WEB_URL", "err", err)
+		return nil
+	}
+	defer resp.Body.Close()
+	var app struct {
+		AppID string `json:"app_id"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&app) != nil || app.AppID == "" {
+		return nil // not a cloversim
+	}
+	if app.AppID != appID {
+		return fmt.Errorf("PAYBRIDGE_CLOVER_APP_ID is %s, but the cloversim at %s serves app %s: "+
+			"set it to the app_id `paybridge sandbox` printed", appID, web, app.AppID)
+	}
+	return nil
 }
 
 // handler is the whole HTTP surface: health, metrics, the spec, and /v1
