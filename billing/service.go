@@ -48,6 +48,7 @@ type Service struct {
 	taxMu       sync.Mutex
 	taxRates    map[string]taxCache // by merchant id
 	merchantIDs sync.Map            // Clover merchant id → paybridge merchant id
+	pending     pendingAudit        // audit entries of calls for a merchant not stored yet (a connect)
 }
 
 // New returns a Service over store, Clover client and sealer.

@@ -178,6 +178,9 @@ func (s *Service) Callback(ctx context.Context, in CallbackInput) (*CallbackResu
 	if err != nil {
 		return nil, err
 	}
+	if s.OnConnected != nil {
+		s.OnConnected(in.MerchantID, res.Merchant.ID)
+	}
 	s.audit(ctx, paybridge.AuditEntry{MerchantID: res.Merchant.ID, Actor: "merchant:" + in.MerchantID,
 		Action: "integration.connected", ObjectID: it.ID, Outcome: "ok", RequestID: in.RequestID,
 		Detail: "employee " + employee})

@@ -46,6 +46,10 @@ type Service struct {
 	// (sandbox mode only); otherwise they must be https.
 	AllowLoopbackHTTP bool
 
+	// OnConnected, when set, is called once a connect has stored its
+	// merchant (the wiring records the connect's Clover calls then).
+	OnConnected func(cloverMerchantID, merchantID string)
+
 	StateTTL   time.Duration // an authorization attempt (default 10 min)
 	HandoffTTL time.Duration // a hand-off code (default 5 min)
 	KeyTTL     time.Duration // an API key (default 5 years)

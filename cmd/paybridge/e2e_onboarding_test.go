@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/billing"
@@ -41,6 +42,29 @@ func TestOnboardingFlow(t *testing.T) {
 		t.Fatalf("handoff merchant = %v", mer)
 	}
 	merID := mer["id"].(string)
+
+	t.Run("the connect's Clover calls are audited, no error logged", func(t *testing.T) {
+		want := map[string]bool{"clover GET /v3/merchants/{mId}": false, "clover GET /pakms/apikey": false}
+		eventually(t, 10*time.Second, "the connect's calls in the audit log", func() bool {
+			entries, _, err := o.m.DB.ListAudit(ctx, merID, paybridge.AuditFilter{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if _, ok := want[e.Action]; ok {
+					want[e.Action] = true
+				}
+			}
+			return want["clover GET /v3/merchants/{mId}"] && want["clover GET /pakms/apikey"]
+		})
+		if logs := o.logs.String(); strings.Contains(logs, "audit Clover call") && strings.Contains(logs, `"level":"ERROR"`) {
+			for _, line := range strings.Split(logs, "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					t.Errorf("error logged on a normal connect: %s", line)
+				}
+			}
+		}
+	})
 
 	t.Run("whoami", func(t *testing.T) {
 		st, who := o.callAs(key, "GET", "/v1/auth/whoami", nil)
