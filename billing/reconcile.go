@@ -148,9 +148,9 @@ func (s *Service) reconcileReturn(ctx context.Context, r *paybridge.Return) bool
 	if err != nil {
 		return false
 	}
-	lines := map[string]string{}
-	for _, li := range inv.LineItems {
-		lines[li.ID] = li.CloverItemID
+	lines, err := s.returnParents(ctx, auth, inv)
+	if err != nil {
+		return false
 	}
 	var params clover.ReturnParams
 	for _, it := range r.Items {

@@ -123,7 +123,6 @@ func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, 
 		ID: paybridge.NewID(paybridge.PrefixReturn), MerchantID: c.MerchantID, InvoiceID: inv.ID,
 		Currency: inv.Currency, Status: paybridge.RefundPending, IdempotencyKey: newKey(),
 	}
-	var params clover.ReturnParams
 	seen := map[string]bool{}
 	for i, it := range in.Items {
 		p := "items[" + strconv.Itoa(i) + "]"
@@ -145,11 +144,28 @@ func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, 
 		amount := qty*li.UnitAmount + (li.TaxAmount*qty+li.Quantity/2)/li.Quantity
 		r.Items = append(r.Items, paybridge.ReturnItem{LineItemID: li.ID, Quantity: qty, Amount: amount})
 		r.Amount += amount
-		params.Items = append(params.Items, clover.ReturnItem{Parent: li.CloverItemID, Quantity: qty})
 	}
 	_, auth, err := s.merchantAuth(ctx, c.MerchantID, true)
 	if err != nil {
 		return nil, err
+	}
+	parents, err := s.returnParents(ctx, auth, inv)
+	if err != nil {
+		if clover.IsUnauthorized(err) {
+			s.reauthorize(ctx, c.MerchantID)
+		}
+		if clover.IsUnknownOutcome(err) {
+			return nil, unavailable("reading the invoice's Clover order")
+		}
+		return nil, cloverError("items", err)
+	}
+	var params clover.ReturnParams
+	for i, it := range r.Items {
+		if parents[it.LineItemID] == "" {
+			return nil, paybridge.Errorf(paybridge.ECONFLICT, "items["+strconv.Itoa(i)+"].line_item_id",
+				"line %s cannot be found in the invoice's Clover order; refund its payment instead", it.LineItemID).WithCode("clover_item_unknown")
+		}
+		params.Items = append(params.Items, clover.ReturnItem{Parent: parents[it.LineItemID], Quantity: it.Quantity})
 	}
 	r.CreatedAt = s.Now().UTC()
 	r.UpdatedAt = r.CreatedAt
@@ -169,10 +185,10 @@ func (s *Service) executeReturn(ctx context.Context, auth clover.Auth, r *paybri
 	r.Status, r.FailureCode, r.FailureMessage = outcome(err, repeating, &r.Attempts, &r.NextAttemptAt, s.Now())
 	switch {
 	case err == nil:
+		// The recorded answer's id is the order's own (CLOVER.md §13.3)
+		// and its amount the order's, not this return's: both are kept
+		// as Clover's reference only.
 		r.CloverReturnID = cr.ID
-		if cr.Amount != 0 && cr.Amount != r.Amount {
-			s.Logger.Warn("Clover returned a different amount", "return_id", r.ID, "clover_amount", cr.Amount, "amount", r.Amount)
-		}
 	case r.Status == paybridge.RefundFailed:
 		result = s.followUpError(ctx, r.MerchantID, "", err)
 	}

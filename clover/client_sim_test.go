@@ -177,6 +177,11 @@ func TestSimOrders(t *testing.T) {
 	if err != nil || got.ID != ord.ID {
 		t.Errorf("GetOrder = %+v, %v", got, err)
 	}
+	// cloversim answers "USD" as Clover's recorded orders do; the client
+	// hands over lower case.
+	if ord.Currency != "usd" || got.Currency != "usd" || got.Items[0].Currency != "usd" {
+		t.Errorf("currencies %q %q %q, want usd", ord.Currency, got.Currency, got.Items[0].Currency)
+	}
 	paid, err := b.c.PayOrder(ctx, a, ord.ID, clover.PayOrderParams{Source: b.token(t, cardOK), Email: "jdoe@example.com"},
 		&clover.RequestOptions{ForwardedFor: "203.0.113.7"})
 	if err != nil || paid.Status != "paid" || paid.Charge == "" {
@@ -187,8 +192,13 @@ func TestSimOrders(t *testing.T) {
 		t.Errorf("paid twice: %+v", e)
 	}
 	v3, err := b.c.GetV3Order(ctx, a, ord.ID)
-	if err != nil || v3.ID != ord.ID || v3.Payments == nil || len(v3.Payments.Elements) != 1 {
+	if err != nil || v3.ID != ord.ID || v3.Payments == nil || len(v3.Payments.Elements) != 1 || v3.State != "LOCKED" || v3.Currency != "usd" {
 		t.Errorf("GetV3Order = %+v, %v", v3, err)
+	}
+	// A v3 error is {"details","message"}: the details become the message.
+	_, err = b.c.GetV3Order(ctx, a, "ZZZZZZZZZZZZZ")
+	if e := wantStatus(t, "unknown v3 order", err, 404); e.Message != "Order with id ZZZZZZZZZZZZZ not found." {
+		t.Errorf("v3 404 message %q", e.Message)
 	}
 	var sku string
 	for _, it := range paid.Items {
@@ -197,7 +207,7 @@ func TestSimOrders(t *testing.T) {
 		}
 	}
 	ret, err := b.c.ReturnOrder(ctx, a, ord.ID, clover.ReturnParams{Items: []clover.ReturnItem{{Parent: sku}}}, nil)
-	if err != nil || ret.Status != "returned" || ret.Amount <= 0 {
+	if err != nil || ret.Status != "returned" || ret.ID != ord.ID || ret.AmountReturned != 500 || ret.Currency != "usd" {
 		t.Errorf("ReturnOrder = %+v, %v", ret, err)
 	}
 	_, err = b.c.GetOrder(ctx, a, "ZZZZZZZZZZZZZ")
@@ -375,19 +385,32 @@ func TestSimRecurring(t *testing.T) {
 	wantStatus(t, "subscription without customer", err, 400)
 }
 
+// TestSimCheckout creates a Hosted Checkout session with cloversim sending
+// its times as ISO-8601 strings (the default) and as milliseconds: the
+// client decodes both to the same 15-minute window.
 func TestSimCheckout(t *testing.T) {
 	t.Parallel()
-	b := setupSim(t, noLimits())
-	s, err := b.c.CreateCheckout(t.Context(), b.a, clover.CheckoutParams{
-		Customer:     &clover.CheckoutCustomer{Email: "jdoe@example.com"},
-		ShoppingCart: clover.CheckoutCart{LineItems: []clover.CheckoutLineItem{{Name: "Visit", Price: 5000, UnitQty: 1}}},
-		RedirectURLs: &clover.RedirectURLs{Success: "https://crm.example/ok", Failure: "https://crm.example/fail", Cancel: "https://crm.example/cancel"},
-	}, nil)
-	if err != nil || s.Href == "" || s.CheckoutSessionID == "" || s.ExpirationTime <= s.CreatedTime {
-		t.Errorf("CreateCheckout = %+v, %v", s, err)
+	for name, millis := range map[string]bool{"iso-8601": false, "millis": true} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			o := noLimits()
+			o.Shapes.CheckoutTimesMillis = millis
+			b := setupSim(t, o)
+			s, err := b.c.CreateCheckout(t.Context(), b.a, clover.CheckoutParams{
+				Customer:     &clover.CheckoutCustomer{Email: "jdoe@example.com"},
+				ShoppingCart: clover.CheckoutCart{LineItems: []clover.CheckoutLineItem{{Name: "Visit", Price: 5000, UnitQty: 1}}},
+				RedirectURLs: &clover.RedirectURLs{Success: "https://crm.example/ok", Failure: "https://crm.example/fail", Cancel: "https://crm.example/cancel"},
+			}, nil)
+			if err != nil || s.Href == "" || s.CheckoutSessionID == "" {
+				t.Fatalf("CreateCheckout = %+v, %v", s, err)
+			}
+			if s.CreatedTime == 0 || s.ExpirationTime.Time().Sub(s.CreatedTime.Time()) != 15*time.Minute {
+				t.Errorf("times: created %v, expires %v", s.CreatedTime.Time(), s.ExpirationTime.Time())
+			}
+			_, err = b.c.CreateCheckout(t.Context(), b.a, clover.CheckoutParams{}, nil)
+			wantStatus(t, "empty cart", err, 400)
+		})
 	}
-	_, err = b.c.CreateCheckout(t.Context(), b.a, clover.CheckoutParams{}, nil)
-	wantStatus(t, "empty cart", err, 400)
 }
 
 // ledger reads cloversim's ledger over its admin endpoint.

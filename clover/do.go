@@ -313,5 +313,6 @@ func get[T any](ctx context.Context, c *Client, r *request) (*T, error) {
 	if err := c.do(ctx, r, &out); err != nil {
 		return nil, err
 	}
+	normalize(&out)
 	return &out, nil
 }

@@ -135,6 +135,7 @@ func parseError(status int, h http.Header, body []byte, secrets ...string) *Erro
 	var env struct {
 		Message json.RawMessage `json:"message"`
 		Error   json.RawMessage `json:"error"`
+		Details json.RawMessage `json:"details"` // platform v3: {"details","message"}
 	}
 	if json.Unmarshal(bytes.TrimSpace(body), &env) == nil {
 		var top string
@@ -150,6 +151,9 @@ func parseError(status int, h http.Header, body []byte, secrets ...string) *Erro
 		e.Type, e.Code, e.DeclineCode = clean(d.Type, 64), clean(d.Code, 64), clean(d.DeclineCode, 64)
 		e.ChargeID, e.Param = clean(d.Charge, 64), clean(d.Param, 64)
 		e.Message = d.Message
+		if e.Message == "" {
+			_ = json.Unmarshal(env.Details, &e.Message)
+		}
 		if e.Message == "" {
 			e.Message = top
 		}

@@ -25,6 +25,8 @@ func TestParseError(t *testing.T) {
 			Error{Status: 401, Message: "401 Unauthorized", RequestID: "req-1"}},
 		{"no type", 400, `{"message":"400 Bad Request","error":{"code":"token_already_used","message":"You cannot use a clover token more than once unless it is marked as multipay."}}`,
 			Error{Status: 400, Code: "token_already_used", Message: "You cannot use a clover token more than once unless it is marked as multipay.", RequestID: "req-1"}},
+		{"platform v3", 404, `{"details":"Customer not found","message":"Not Found"}`,
+			Error{Status: 404, Message: "Customer not found", RequestID: "req-1"}},
 		{"not JSON", 502, `<html>Bad Gateway</html>`,
 			Error{Status: 502, Message: "502 Bad Gateway", RequestID: "req-1"}},
 		{"empty", 503, ``, Error{Status: 503, Message: "503 Service Unavailable", RequestID: "req-1"}},

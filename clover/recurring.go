@@ -27,13 +27,14 @@ func (c *Client) GetPlan(ctx context.Context, a Auth, id string) (*Plan, error) 
 	return get[Plan](ctx, c, c.recurring(http.MethodGet, "/plans/{id}", "/plans/"+url.PathEscape(id), a, nil, nil))
 }
 
-// ListPlans lists the merchant's plans (Clover answers a bare array).
+// ListPlans lists the merchant's plans (Clover answers a bare array; the
+// list envelope is accepted too).
 func (c *Client) ListPlans(ctx context.Context, a Auth) ([]Plan, error) {
-	var out []Plan
-	if err := c.do(ctx, c.recurring(http.MethodGet, "/plans", "/plans", a, nil, nil), &out); err != nil {
+	out, err := get[List[Plan]](ctx, c, c.recurring(http.MethodGet, "/plans", "/plans", a, nil, nil))
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out.Data, nil
 }
 
 // UpdatePlan changes a plan (PUT; interval and intervalCount are fixed;
@@ -62,13 +63,14 @@ func (c *Client) GetSubscription(ctx context.Context, a Auth, id string) (*Subsc
 	return get[Subscription](ctx, c, c.recurring(http.MethodGet, "/subscriptions/{id}", "/subscriptions/"+url.PathEscape(id), a, nil, nil))
 }
 
-// ListSubscriptions lists the merchant's subscriptions (a bare array).
+// ListSubscriptions lists the merchant's subscriptions (a bare array, or
+// the list envelope).
 func (c *Client) ListSubscriptions(ctx context.Context, a Auth) ([]Subscription, error) {
-	var out []Subscription
-	if err := c.do(ctx, c.recurring(http.MethodGet, "/subscriptions", "/subscriptions", a, nil, nil), &out); err != nil {
+	out, err := get[List[Subscription]](ctx, c, c.recurring(http.MethodGet, "/subscriptions", "/subscriptions", a, nil, nil))
+	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out.Data, nil
 }
 
 // UpdateSubscription changes a subscription (PUT).

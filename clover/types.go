@@ -150,7 +150,9 @@ type TaxRate struct {
 // OrderItem is one line of an ecommerce order. For `sku` items Amount is the
 // unit amount; `tax` and `shipping` items carry their total in Amount. Parent
 // is the inventory item id (assigned by Clover for custom items) that returns
-// refer to.
+// refer to. The docs' order-create example has no `parent`; it appears in
+// the recorded order pay response (CLOVER.md §13.4), so a created order's
+// items may lack it.
 type OrderItem struct {
 	Type        string    `json:"type,omitempty"` // sku | tax | shipping
 	Parent      string    `json:"parent,omitempty"`
@@ -220,7 +222,11 @@ type ReturnParams struct {
 	Items []ReturnItem `json:"items,omitempty"`
 }
 
-// OrderReturn is the result of an order return.
+// OrderReturn is the result of an order return. In the recorded response
+// {"id","amount","amount_returned","currency":"USD","status":"returned",
+// "status_transitions":{}} the id is the order's own id and there is no
+// order, refund or object field (CLOVER.md §13.3); the other fields are
+// kept for answers that carry them.
 type OrderReturn struct {
 	ID                string           `json:"id"`
 	Object            string           `json:"object,omitempty"`
@@ -459,12 +465,13 @@ type RedirectURLs struct {
 }
 
 // CheckoutSession is a created hosted checkout (expires after 15 minutes).
-// Times are Unix milliseconds (the docs say Unix time; UNCONFIRMED).
+// The docs call its times Unix time; a third party saw ISO-8601 strings
+// (CLOVER.md §7, §13.5): Millis decodes both.
 type CheckoutSession struct {
 	Href              string `json:"href"`
 	CheckoutSessionID string `json:"checkoutSessionId"`
-	CreatedTime       int64  `json:"createdTime"`
-	ExpirationTime    int64  `json:"expirationTime"`
+	CreatedTime       Millis `json:"createdTime"`
+	ExpirationTime    Millis `json:"expirationTime"`
 }
 
 // Elements is the platform v3 list envelope.
@@ -515,7 +522,7 @@ type V3Order struct {
 	ID           string               `json:"id"`
 	Total        int64                `json:"total"`
 	Currency     string               `json:"currency,omitempty"`
-	State        string               `json:"state,omitempty"`        // open | locked
+	State        string               `json:"state,omitempty"`        // OPEN | LOCKED (recorded upper case, CLOVER.md §13.6)
 	PaymentState string               `json:"paymentState,omitempty"` // OPEN | PAID | REFUNDED | PARTIALLY_REFUNDED
 	CreatedTime  int64                `json:"createdTime"`
 	Payments     *Elements[V3Payment] `json:"payments,omitempty"`
@@ -567,6 +574,13 @@ type CheckoutWebhook struct {
 type ErrorBody struct {
 	Message string       `json:"message"`
 	Error   *ErrorDetail `json:"error,omitempty"`
+}
+
+// V3ErrorBody is the platform v3 error: {"details":"Customer not found",
+// "message":"Not Found"} (recorded, CLOVER.md §13.6).
+type V3ErrorBody struct {
+	Details string `json:"details"`
+	Message string `json:"message"`
 }
 
 // ErrorDetail is the `error` object of the envelope.

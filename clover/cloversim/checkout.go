@@ -97,10 +97,21 @@ func (s *Sim) createCheckout(r *http.Request, c *call) (int, any, *apiError) {
 	hs := &hcoSession{ID: extUUID(), MerchantID: c.M.ID, Params: p, Total: total, Created: now, Expires: now.Add(hcoTTL)}
 	s.ext.checkouts[hs.ID] = hs
 	s.mu.Unlock()
-	return http.StatusOK, clover.CheckoutSession{
-		Href: base + "/checkout/" + hs.ID + "?mode=checkout", CheckoutSessionID: hs.ID,
-		CreatedTime: now.UnixMilli(), ExpirationTime: hs.Expires.UnixMilli(),
-	}, nil
+	created, expires := any(cloverTime(now)), any(cloverTime(hs.Expires))
+	if s.opts.Shapes.CheckoutTimesMillis {
+		created, expires = now.UnixMilli(), hs.Expires.UnixMilli()
+	}
+	return http.StatusOK, hcoSessionBody{Href: base + "/checkout/" + hs.ID + "?mode=checkout", CheckoutSessionID: hs.ID,
+		CreatedTime: created, ExpirationTime: expires}, nil
+}
+
+// hcoSessionBody is clover.CheckoutSession on the wire, its times an
+// ISO-8601 string or milliseconds (Options.Shapes.CheckoutTimesMillis).
+type hcoSessionBody struct {
+	Href              string `json:"href"`
+	CheckoutSessionID string `json:"checkoutSessionId"`
+	CreatedTime       any    `json:"createdTime"`
+	ExpirationTime    any    `json:"expirationTime"`
 }
 
 // checkoutPay takes the hosted page's card form, charges it through

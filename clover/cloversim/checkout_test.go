@@ -82,7 +82,7 @@ func TestCheckoutCreateValidation(t *testing.T) {
 	if cs.Href != e.srv.URL+"/checkout/"+cs.CheckoutSessionID+"?mode=checkout" {
 		t.Errorf("href = %s", cs.Href)
 	}
-	if cs.ExpirationTime-cs.CreatedTime != (15 * time.Minute).Milliseconds() {
+	if int64(cs.ExpirationTime-cs.CreatedTime) != (15 * time.Minute).Milliseconds() {
 		t.Errorf("expires %d ms after creation", cs.ExpirationTime-cs.CreatedTime)
 	}
 	r := e.do("GET", "/checkout/"+cs.CheckoutSessionID+"?mode=checkout", nil)

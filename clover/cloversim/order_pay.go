@@ -2,6 +2,7 @@ package cloversim
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/paybridge/paybridge/clover"
 )
@@ -54,7 +55,7 @@ func (s *Sim) payOrder(r *http.Request, c *call) (int, any, *apiError) {
 		return 0, nil, e
 	}
 	s.markOrderPaidLocked(c.M, o, ch)
-	return 200, copyOrder(o), nil
+	return 200, orderView(o), nil
 }
 
 // markOrderPaidLocked records that ch paid the whole of o (through the API
@@ -151,8 +152,16 @@ func (s *Sim) returnOrder(r *http.Request, c *call) (int, any, *apiError) {
 	}
 	c.M.Returns[ret.ID] = ret
 	s.notify(c.M.ID, "O:"+o.ID, "UPDATE")
-	cp := *ret
-	return 200, &cp, nil
+	return 200, returnView(o), nil
+}
+
+// returnView is the answer to a return, in the recorded shape (CLOVER.md
+// §13.3): the order's own id, amount and amount returned so far, the
+// currency upper case, status "returned", and no order, refund or object
+// field. The Sim keeps its own record of each return in merchant.Returns.
+func returnView(o *clover.Order) *clover.OrderReturn {
+	return &clover.OrderReturn{ID: o.ID, Amount: o.Amount, AmountReturned: o.AmountReturned,
+		Currency: strings.ToUpper(o.Currency), Status: "returned", StatusTransitions: map[string]int64{}}
 }
 
 func skuItem(o *clover.Order, parent string) (clover.OrderItem, bool) {

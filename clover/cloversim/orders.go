@@ -90,7 +90,14 @@ func (s *Sim) createOrder(r *http.Request, c *call) (int, any, *apiError) {
 	c.M.Orders[o.ID] = o
 	s.ecom.orders[o.ID] = &orderMeta{Returned: map[string]int64{}}
 	s.notify(c.M.ID, "O:"+o.ID, "CREATE")
-	return 200, copyOrder(o), nil
+	v := orderView(o)
+	if !s.opts.Shapes.OrderCreateParents {
+		// The docs' order-create example has no parent (CLOVER.md §13.4).
+		for i := range v.Items {
+			v.Items[i].Parent = ""
+		}
+	}
+	return 200, v, nil
 }
 
 // matchTaxRates resolves an item's tax rates against the merchant's: by
@@ -164,5 +171,17 @@ func (s *Sim) getOrder(r *http.Request, c *call) (int, any, *apiError) {
 	if o == nil {
 		return 0, nil, orderNotFound(id)
 	}
-	return 200, copyOrder(o), nil
+	return 200, orderView(o), nil
+}
+
+// orderView is an order as Clover answers it: a copy whose currencies are
+// upper case ("USD"), as the recorded order answers and the customer
+// example have them (CLOVER.md §13.6); the Sim keeps them lower case.
+func orderView(o *clover.Order) *clover.Order {
+	v := copyOrder(o)
+	v.Currency = strings.ToUpper(v.Currency)
+	for i := range v.Items {
+		v.Items[i].Currency = strings.ToUpper(v.Items[i].Currency)
+	}
+	return v
 }

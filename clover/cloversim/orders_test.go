@@ -46,10 +46,26 @@ func TestOrderCreateComputesTax(t *testing.T) {
 	if len(o.Items) != 4 || o.Items[3].Type != "tax" || o.Items[3].Amount != 273 || o.Items[3].Description != "Sales Tax" {
 		t.Errorf("items %+v", o.Items)
 	}
-	if len(o.Items[0].Parent) != 13 || o.Items[1].Parent != "MYPARENT" || o.Items[0].Type != "sku" {
+	// The create answer has no parent, as in the docs' example; GET has them.
+	if o.Items[0].Parent != "" || o.Items[1].Parent != "" || o.Items[0].Type != "sku" || o.Currency != "USD" {
+		t.Errorf("created items %+v", o.Items)
+	}
+	var got clover.Order
+	b.do("GET", "/v1/orders/"+o.ID, nil).json(t, &got)
+	if len(got.Items[0].Parent) != 13 || got.Items[1].Parent != "MYPARENT" {
+		t.Errorf("parents %+v", got.Items)
+	}
+}
+
+// TestOrderCreateParentsSwitch: with Shapes.OrderCreateParents the create
+// answer carries each item's parent.
+func TestOrderCreateParentsSwitch(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(o *Options) { o.Shapes.OrderCreateParents = true })
+	o := b.createOrder(clover.OrderItem{Quantity: 1, Amount: 100}, clover.OrderItem{Quantity: 1, Amount: 5, Parent: "MYPARENT"})
+	if len(o.Items[0].Parent) != 13 || o.Items[1].Parent != "MYPARENT" {
 		t.Errorf("parents %+v", o.Items)
 	}
-	expect(t, b.do("GET", "/v1/orders/"+o.ID, nil), 200)
 }
 
 func TestOrderCreateRejects(t *testing.T) {
@@ -131,11 +147,12 @@ func TestOrderReturns(t *testing.T) {
 	// Return 2 of A: 2000 + 200 tax.
 	r = b.do("POST", "/v1/orders/"+o.ID+"/returns", clover.ReturnParams{Items: []clover.ReturnItem{{Parent: "A", Quantity: 2}}})
 	expect(t, r, 200)
-	var ret clover.OrderReturn
-	r.json(t, &ret)
-	if ret.Amount != 2200 || ret.Status != "returned" || ret.Refund == "" {
-		t.Errorf("return %s", r.Raw)
+	// The recorded shape: the order's own id, no object, order or refund.
+	want := `{"id":"` + o.ID + `","amount":3500,"amount_returned":2200,"currency":"USD","status":"returned","status_transitions":{}}`
+	if got := strings.TrimSpace(string(r.Raw)); got != want {
+		t.Errorf("return %s, want %s", got, want)
 	}
+	var ret clover.OrderReturn
 	// Two more of A is more than was paid for.
 	expect(t, b.do("POST", "/v1/orders/"+o.ID+"/returns", clover.ReturnParams{Items: []clover.ReturnItem{{Parent: "A", Quantity: 2}}}), 400)
 	expect(t, b.do("POST", "/v1/orders/"+o.ID+"/returns", clover.ReturnParams{Items: []clover.ReturnItem{{Parent: "Z"}}}), 400)
@@ -148,7 +165,7 @@ func TestOrderReturns(t *testing.T) {
 	r = b.do("POST", "/v1/orders/"+o.ID+"/returns", nil)
 	expect(t, r, 200)
 	r.json(t, &ret)
-	if ret.Amount != 1600 || ret.AmountReturned != 3800 {
+	if ret.ID != o.ID || ret.AmountReturned != 3800 {
 		t.Errorf("final return %s", r.Raw)
 	}
 	b.do("GET", "/v1/orders/"+o.ID, nil).json(t, &got)

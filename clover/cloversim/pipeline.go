@@ -77,7 +77,11 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 			if gate := s.ecom.gate; gate != nil {
 				gate(r)
 			}
-			return render(h(r, c))
+			status, body, e := h(r, c)
+			if e != nil && strings.HasPrefix(r.URL.Path, "/v3/") {
+				return e.Status, v3Error(e)
+			}
+			return render(status, body, e)
 		}
 		var status int
 		var out []byte
@@ -92,7 +96,7 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 			<-r.Context().Done()
 			panic(http.ErrAbortHandler)
 		}
-		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Type", jsonType)
 		w.WriteHeader(status)
 		_, _ = w.Write(out)
 	}

@@ -3,6 +3,7 @@ package cloversim
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,10 +45,21 @@ func TestUnauthorized(t *testing.T) {
 	}
 	r := b.do("GET", "/v3/merchants/"+b.mid, nil, "X-Clover-Merchant-Id", b.mid)
 	expect(t, r, 200)
-	if r.Header.Get("X-Clover-Request-Id") == "" {
-		t.Error("no X-Clover-Request-Id")
+	// As recorded (CLOVER.md §13.10): a UUID request id, JSON in UTF-8.
+	if id := r.Header.Get("X-Clover-Request-Id"); uuidRE.FindString(id) != id || id == "" {
+		t.Errorf("X-Clover-Request-Id %q is not a UUID", id)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	// A platform v3 error is {"details","message"}.
+	r = b.do("GET", "/v3/merchants/"+b.mid+"/orders/ZZZZZZZZZZZZZ", nil)
+	if r.Status != 404 || strings.TrimSpace(string(r.Raw)) != `{"details":"Order with id ZZZZZZZZZZZZZ not found.","message":"Not Found"}` {
+		t.Errorf("v3 404: %d %s", r.Status, r.Raw)
 	}
 }
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestCrossMerchantIsolation(t *testing.T) {
 	t.Parallel()

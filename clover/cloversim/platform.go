@@ -91,9 +91,9 @@ func (s *Sim) v3Order(r *http.Request, c *call) (int, any, *apiError) {
 		return 0, nil, notFound("invalid_request_error", "resource_missing", "Order", id)
 	}
 	v := &clover.V3Order{ID: o.ID, Total: o.Amount + o.TaxAmount, Currency: strings.ToUpper(o.Currency),
-		State: "open", PaymentState: "OPEN", CreatedTime: o.Created}
+		State: "OPEN", PaymentState: "OPEN", CreatedTime: o.Created} // upper case, as recorded (CLOVER.md §13.6)
 	if o.Charge != "" {
-		v.State, v.PaymentState = "locked", "PAID"
+		v.State, v.PaymentState = "LOCKED", "PAID"
 		if ch := c.M.Charges[o.Charge]; ch != nil && ch.AmountRefunded > 0 {
 			v.PaymentState = "PARTIALLY_REFUNDED"
 			if ch.Refunded {

@@ -58,6 +58,9 @@ type Options struct {
 	// bodies: "pascal" (CreatedTime, default) or "camel" (createdTime).
 	CheckoutWebhookCasing string
 
+	// Shapes picks among answer shapes Clover's sources disagree on.
+	Shapes Shapes
+
 	// BaseURL is the Sim's own external base URL, used in hrefs (hosted
 	// checkout, sdk iframes). Set it once listening.
 	BaseURL string
@@ -67,6 +70,20 @@ type Options struct {
 	Now func() time.Time
 	// HTTPClient delivers webhooks.
 	HTTPClient *http.Client
+}
+
+// Shapes are the switches between answer shapes where Clover's sources
+// disagree (CLOVER.md §13); the zero value is the strictest reading, the
+// one a client is least likely to expect.
+type Shapes struct {
+	// OrderCreateParents puts each item's `parent` in the order-create
+	// answer. By default it is left out, as in the docs' example; GET and
+	// pay answers carry it, as the recorded pay response does (§13.4).
+	OrderCreateParents bool
+	// CheckoutTimesMillis sends Hosted Checkout's createdTime and
+	// expirationTime as Unix milliseconds (the docs' "Unix time") instead
+	// of ISO-8601 strings, which a third party saw (§13.5; the default).
+	CheckoutTimesMillis bool
 }
 
 // Faults are injected failures. Rates are probabilities in [0,1].
@@ -252,9 +269,9 @@ func (s *Sim) setDefaults() {
 func (s *Sim) Options() Options { return s.opts }
 
 // ServeHTTP serves every Clover surface and /_sim/. Every response carries
-// an X-Clover-Request-Id, as Clover's do.
+// an X-Clover-Request-Id, a UUID as in a recorded answer (CLOVER.md §13.10).
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Clover-Request-Id", randHex(16))
+	w.Header().Set("X-Clover-Request-Id", extUUID())
 	s.mux.ServeHTTP(w, r)
 }
 

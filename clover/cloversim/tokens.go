@@ -38,7 +38,7 @@ func (s *Sim) tokenAPI(h tokenFunc) http.HandlerFunc {
 			return
 		}
 		status, out := render(h(r, m))
-		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Type", jsonType)
 		w.WriteHeader(status)
 		_, _ = w.Write(out)
 	}

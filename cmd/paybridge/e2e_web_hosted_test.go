@@ -36,10 +36,12 @@ func postForm(t *testing.T, u string, vals url.Values) *http.Response {
 }
 
 // hostedSandbox is a sandbox whose demo merchant uses hosted checkout and
-// whose cloversim signs checkout webhooks in the given key casing.
+// whose cloversim signs checkout webhooks in the given key casing. With
+// "camel" cloversim also sends the session's times as milliseconds, with
+// "pascal" as ISO-8601 strings (CLOVER.md §13.5): paybridge takes both.
 func hostedSandbox(t *testing.T, casing string) *sbx {
 	t.Helper()
-	e := startSandbox(t)
+	e := startSandboxWith(t, func(m *Main) { m.SimShapes.CheckoutTimesMillis = casing == "camel" })
 	if err := e.m.SetCheckoutMode(context.Background(), e.m.Sandbox.MerchantID, "hosted"); err != nil {
 		t.Fatal(err)
 	}

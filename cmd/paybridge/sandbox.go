@@ -49,8 +49,14 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	webhookURL := fs.String("webhook-url", "", "URL receiving platform webhooks (X-Clover-Auth)")
 	checkoutURL := fs.String("checkout-webhook-url", "", "URL receiving hosted-checkout webhooks (Clover-Signature)")
 	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
+	orderParents := fs.Bool("order-create-parent", false, "put each item's parent in order-create answers (default: left out, as in Clover's docs)")
+	checkoutTimes := fs.String("checkout-times", "iso", "Hosted Checkout session times: iso (ISO-8601 strings, as seen) | ms (Unix milliseconds, as documented)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *checkoutTimes != "iso" && *checkoutTimes != "ms" {
+		fmt.Fprintln(stderr, "paybridge sandbox: --checkout-times must be iso or ms")
+		return errUsage
 	}
 	if *limits != "on" && *limits != "off" {
 		fmt.Fprintln(stderr, "paybridge sandbox: --limits must be on or off")
@@ -92,6 +98,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Faults: cloversim.Faults{LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate,
 			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate},
 		Seed:               *seed,
+		Shapes:             cloversim.Shapes{OrderCreateParents: *orderParents, CheckoutTimesMillis: *checkoutTimes == "ms"},
 		WebhookURL:         *webhookURL,
 		CheckoutWebhookURL: *checkoutURL,
 		BaseURL:            base,

@@ -137,14 +137,16 @@ func TestSandboxHelpAndBadFlags(t *testing.T) {
 	if c := run(t.Context(), []string{"sandbox", "--help"}, &out, &errb); c != 0 {
 		t.Errorf("--help exit %d", c)
 	}
-	if !strings.Contains(errb.String(), "--limits") && !strings.Contains(errb.String(), "-limits") {
-		t.Errorf("usage lacks flags: %s", errb.String())
+	for _, f := range []string{"-limits", "-order-create-parent", "-checkout-times"} {
+		if !strings.Contains(errb.String(), f) {
+			t.Errorf("usage lacks %s: %s", f, errb.String())
+		}
 	}
 	if out.Len() != 0 {
 		t.Errorf("--help wrote to stdout: %s", out.String())
 	}
 	for _, bad := range [][]string{{"--limits", "maybe"}, {"--merchant-id", "lower0000000a"}, {"--merchant-id", "SHORT"},
-		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}} {
+		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}, {"--checkout-times", "seconds"}} {
 		if c := run(t.Context(), append([]string{"sandbox"}, bad...), &out, &errb); c != 2 {
 			t.Errorf("sandbox %v: exit %d, want 2", bad, c)
 		}

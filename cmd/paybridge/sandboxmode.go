@@ -65,6 +65,7 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 		AppID: id.AppID, ClientID: id.AppID, ClientSecret: id.ClientSecret, MerchantID: id.MerchantID,
 		AccessToken: id.AccessToken, PAKMSKey: id.PAKMSKey, WebhookAuthCode: id.WebhookAuthCode,
 		HCOSigningSecret: id.HCOSigningSecret, BaseURL: base, Logger: m.Logger.With("component", "cloversim"),
+		Shapes: m.SimShapes,
 	})
 	m.simSrv = &http.Server{Handler: m.Sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -46,11 +46,14 @@ type Main struct {
 	Service  *billing.Service
 	Metrics  *httpapi.Metrics
 	Sim      *cloversim.Sim // sandbox mode only
-	Sandbox  *SandboxInfo   // sandbox mode only
-	Web      *web.Server    // wire_web.go: pay page, links, mail
-	Outbox   *email.Outbox  // sandbox mode only: the mail it "sends"
-	URL      string         // where the API listens, e.g. http://127.0.0.1:8080
-	Router   *httpapi.Router
+	// SimShapes picks the embedded cloversim's answer shapes where Clover's
+	// sources disagree (sandbox mode; tests run paybridge against each).
+	SimShapes cloversim.Shapes
+	Sandbox   *SandboxInfo  // sandbox mode only
+	Web       *web.Server   // wire_web.go: pay page, links, mail
+	Outbox    *email.Outbox // sandbox mode only: the mail it "sends"
+	URL       string        // where the API listens, e.g. http://127.0.0.1:8080
+	Router    *httpapi.Router
 	// WrapHandler, when set before Run, wraps the whole HTTP surface (the
 	// benchmarks time paybridge's server side with it).
 	WrapHandler func(http.Handler) http.Handler
