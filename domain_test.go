@@ -141,3 +141,16 @@ func TestErrorHelpers(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestEventTypesDescribed: every event type has a description in the
+// catalogue, and the catalogue describes no type that does not exist.
+func TestEventTypesDescribed(t *testing.T) {
+	for _, info := range EventTypeInfos() {
+		if info.Description == "" || info.ObjectType == "" {
+			t.Errorf("%s: no description or object type in event_types.go", info.Type)
+		}
+	}
+	if len(eventDescriptions) != len(EventTypes) {
+		t.Errorf("%d descriptions for %d event types", len(eventDescriptions), len(EventTypes))
+	}
+}

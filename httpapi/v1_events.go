@@ -64,6 +64,7 @@ func (v *Events) Routes(rt *Router) {
 	}
 	rt.HandleFunc("GET /v1/events", v.listEvents)
 	rt.HandleFunc("GET /v1/events/feed", v.feed)
+	rt.HandleFunc("GET /v1/event-types", listEventTypes)
 	rt.HandleFunc("GET /v1/events/{id}", v.getEvent)
 	rt.HandleFunc("POST /v1/events/{id}/redeliver", v.redeliver)
 	rt.HandleFunc("POST /v1/webhook-endpoints", v.createEndpoint)
@@ -75,6 +76,12 @@ func (v *Events) Routes(rt *Router) {
 }
 
 func merchantOf(r *http.Request) string { return caller(r).MerchantID }
+
+// listEventTypes answers the catalogue of event types (the same for every
+// merchant), so a CRM can discover what it may subscribe to.
+func listEventTypes(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, r, http.StatusOK, NewList(paybridge.EventTypeInfos(), ""))
+}
 
 func (v *Events) listEvents(w http.ResponseWriter, r *http.Request) {
 	lq, err := parseList(r)

@@ -40,6 +40,11 @@ type invoiceSnapshot struct {
 // it commits (insertEvents): a paid invoice's two events are then one
 // statement, one round trip on PostgreSQL.
 func (db *DB) emit(ctx context.Context, tx *sql.Tx, ev *paybridge.Event, obj any, now time.Time) error {
+	if !paybridge.KnownEventType(ev.Type) {
+		// Every type a CRM can receive is in the catalogue and the spec
+		// (TestEventTypesInSpec); a new one must be added there first.
+		return fmt.Errorf("store: event type %q is not in paybridge.EventTypes", ev.Type)
+	}
 	if ev.ID == "" {
 		ev.ID = paybridge.NewID(paybridge.PrefixEvent)
 	}

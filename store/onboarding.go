@@ -125,13 +125,19 @@ func (db *DB) Connect(ctx context.Context, c *paybridge.Connection, now time.Tim
 	now = db.stamp(now)
 	m := c.Merchant
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE merchants SET name = $1, currency = $2, pakms_key = $3, status = $4,
-			sealed_creds = $5, updated_at = $6 WHERE id = $7`,
-			m.Name, m.Currency, m.PAKMSKey, paybridge.MerchantActive, c.SealedCreds, micros(now), m.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE merchants SET name = $1, currency = $2, pakms_key = $3,
+			sealed_creds = $4, updated_at = $5 WHERE id = $6`,
+			m.Name, m.Currency, m.PAKMSKey, c.SealedCreds, micros(now), m.ID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n, _ := res.RowsAffected(); n > 0 {
+			// A reconnect: a merchant that needed reauthorization is
+			// active again, and the CRM hears it (merchant.reactivated).
+			if err := db.setMerchantStatusTx(ctx, tx, m.ID, paybridge.MerchantActive, now); err != nil {
+				return err
+			}
+		} else {
 			m.CreatedAt = now
 			_, err := tx.ExecContext(ctx, `INSERT INTO merchants (`+merchantCols+`, sealed_creds)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

@@ -59,7 +59,9 @@ func TestEventsOfAnInvoiceLife(t *testing.T) {
 	if obj["status"] != "paid" || obj["id"] != id || num(obj, "amount_due") != 0 || num(one, "object_version") < 2 {
 		t.Fatalf("invoice.paid event = %v", one)
 	}
-	e.must(400, "GET", "/v1/events?type=nonsense", nil)
+	if status, p := e.rawProblem("/v1/events?type=nonsense"); status != 400 || p["param"] != "type" {
+		t.Fatalf("GET /v1/events?type=nonsense = %d %v, want 400 naming type", status, p)
+	}
 	e.must(404, "GET", "/v1/events/evt_nope", nil)
 
 	// Delivered, signed (Standard Webhooks), versions growing.

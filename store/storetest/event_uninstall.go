@@ -18,18 +18,20 @@ func testUninstallRace(t *testing.T, db *store.DB) {
 	m := freshMerchant()
 	tc := time.Now().UTC().Truncate(time.Millisecond)
 	ok(t, db.Connect(ctx, connection(m, it.ID, "u1"), tc))
-	status := func(want paybridge.MerchantStatus, reauthEvents int) {
+	// status checks the merchant's status and its count of
+	// merchant.reauthorization_required and merchant.reactivated events.
+	status := func(want paybridge.MerchantStatus, reauthEvents, reactivatedEvents int) {
 		t.Helper()
 		got, err := db.GetMerchant(ctx, m.ID)
 		ok(t, err)
-		n := 0
+		n := map[paybridge.EventType]int{}
 		for _, e := range eventsOf(t, db, m, m.ID) {
-			if e.Type == paybridge.EventMerchantReauthRequired {
-				n++
-			}
+			n[e.Type]++
 		}
-		if got.Status != want || n != reauthEvents {
-			t.Fatalf("merchant %s with %d reauthorization events, want %s with %d", got.Status, n, want, reauthEvents)
+		if got.Status != want || n[paybridge.EventMerchantReauthRequired] != reauthEvents ||
+			n[paybridge.EventMerchantReactivated] != reactivatedEvents {
+			t.Fatalf("merchant %s with %d reauthorization and %d reactivated events, want %s with %d and %d", got.Status,
+				n[paybridge.EventMerchantReauthRequired], n[paybridge.EventMerchantReactivated], want, reauthEvents, reactivatedEvents)
 		}
 	}
 	mark := func(at time.Time, want bool) {
@@ -41,9 +43,9 @@ func testUninstallRace(t *testing.T, db *store.DB) {
 		}
 	}
 	mark(tc.Add(-time.Second), false) // uninstalled before this connect
-	status(paybridge.MerchantActive, 0)
+	status(paybridge.MerchantActive, 0, 0)
 	mark(tc.Add(time.Second), true)
-	status(paybridge.MerchantReauthorizationRequired, 1)
+	status(paybridge.MerchantReauthorizationRequired, 1, 0)
 	// The merchant reconnects; the same uninstall arriving again (late,
 	// replayed) leaves it connected.
 	ok(t, db.Connect(ctx, connection(m, it.ID, "u2"), tc.Add(2*time.Second)))
@@ -53,10 +55,10 @@ func testUninstallRace(t *testing.T, db *store.DB) {
 		t.Fatalf("connected at %s, want %s", connected, tc.Add(2*time.Second))
 	}
 	mark(tc.Add(time.Second), false)
-	status(paybridge.MerchantActive, 1)
+	status(paybridge.MerchantActive, 1, 1) // the reconnect said merchant.reactivated
 	// A later uninstall marks it again.
 	mark(tc.Add(3*time.Second), true)
-	status(paybridge.MerchantReauthorizationRequired, 2)
+	status(paybridge.MerchantReauthorizationRequired, 2, 1)
 	// Unknown merchant.
 	if _, err := db.MarkAppUninstalled(ctx, "mer_missing", tc); paybridge.ErrorKind(err) != paybridge.ENOTFOUND {
 		t.Fatalf("unknown merchant: %v", err)
