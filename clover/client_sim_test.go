@@ -385,6 +385,46 @@ func TestSimRecurring(t *testing.T) {
 	wantStatus(t, "subscription without customer", err, 400)
 }
 
+// TestSimDeleteSubscriptionAndPlan: DELETE of a subscription answers it
+// inactive with deletedTime and it is gone; a plan cannot be deleted while
+// a subscription of it is active, and can once none is.
+func TestSimDeleteSubscriptionAndPlan(t *testing.T) {
+	t.Parallel()
+	b := setupSim(t, noLimits())
+	ctx, a := t.Context(), b.a
+	pl, err := b.c.CreatePlan(ctx, a, clover.PlanParams{Name: "Weekly mow", Amount: 3000, Interval: "WEEK", IntervalCount: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := b.c.CreateCustomer(ctx, a, clover.CustomerParams{Email: "mow@example.com", Source: b.token(t, cardOK)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := b.c.CreateSubscription(ctx, a, pl.ID, clover.SubscriptionParams{CustomerID: cu.ID, CollectionMethod: "CHARGE_AUTOMATICALLY"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.c.DeletePlan(ctx, a, pl.ID)
+	wantStatus(t, "delete a plan with an active subscription", err, 400)
+	del, err := b.c.DeleteSubscription(ctx, a, sub.ID)
+	if err != nil || del.ID != sub.ID || del.Active || del.DeletedTime == "" {
+		t.Fatalf("DeleteSubscription = %+v, %v", del, err)
+	}
+	_, err = b.c.GetSubscription(ctx, a, sub.ID)
+	wantStatus(t, "deleted subscription", err, 404)
+	_, err = b.c.DeleteSubscription(ctx, a, sub.ID)
+	wantStatus(t, "delete twice", err, 404)
+	if got, err := b.c.ListSubscriptions(ctx, a); err != nil || len(got) != 0 {
+		t.Errorf("ListSubscriptions after delete = %+v, %v", got, err)
+	}
+	dp, err := b.c.DeletePlan(ctx, a, pl.ID)
+	if err != nil || dp.ID != pl.ID || dp.DeletedTime == "" {
+		t.Fatalf("DeletePlan = %+v, %v", dp, err)
+	}
+	_, err = b.c.GetPlan(ctx, a, pl.ID)
+	wantStatus(t, "deleted plan", err, 404)
+}
+
 // TestSimCheckout creates a Hosted Checkout session with cloversim sending
 // its times as ISO-8601 strings (the default) and as milliseconds: the
 // client decodes both to the same 15-minute window.

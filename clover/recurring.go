@@ -81,6 +81,25 @@ func (c *Client) UpdateSubscription(ctx context.Context, a Auth, id string, p Su
 	return get[Subscription](ctx, c, c.recurring(http.MethodPut, "/subscriptions/{id}", "/subscriptions/"+url.PathEscape(id), a, p, nil))
 }
 
+// DeletePlan deletes a plan; Clover allows it only when no subscription
+// of the plan is active (its dashboard help says so).
+func (c *Client) DeletePlan(ctx context.Context, a Auth, id string) (*Plan, error) {
+	if err := need("plan id", id); err != nil {
+		return nil, err
+	}
+	return get[Plan](ctx, c, c.recurring(http.MethodDelete, "/plans/{id}", "/plans/"+url.PathEscape(id), a, nil, nil))
+}
+
+// DeleteSubscription deletes a subscription (CLOVER.md §13.9: the docs
+// describe cancelling and deleting). It bills no more and is gone from
+// reads afterwards; the invoices it generated stay.
+func (c *Client) DeleteSubscription(ctx context.Context, a Auth, id string) (*Subscription, error) {
+	if err := need("subscription id", id); err != nil {
+		return nil, err
+	}
+	return get[Subscription](ctx, c, c.recurring(http.MethodDelete, "/subscriptions/{id}", "/subscriptions/"+url.PathEscape(id), a, nil, nil))
+}
+
 // CancelSubscription stops a subscription: Clover's cancel is PUT
 // {active:false}.
 func (c *Client) CancelSubscription(ctx context.Context, a Auth, id string) (*Subscription, error) {

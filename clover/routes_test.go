@@ -77,6 +77,8 @@ func TestRoutes(t *testing.T) {
 			return e(c.UpdateSubscription(ctx, a, "SU1", clover.SubscriptionParams{}))
 		}},
 		{"CancelSubscription", "PUT", "/recurring/v1/subscriptions/SU1", "", true, func(ctx context.Context, c *clover.Client) error { return e(c.CancelSubscription(ctx, a, "SU1")) }},
+		{"DeleteSubscription", "DELETE", "/recurring/v1/subscriptions/SU1", "", true, func(ctx context.Context, c *clover.Client) error { return e(c.DeleteSubscription(ctx, a, "SU1")) }},
+		{"DeletePlan", "DELETE", "/recurring/v1/plans/PL1", "", true, func(ctx context.Context, c *clover.Client) error { return e(c.DeletePlan(ctx, a, "PL1")) }},
 		{"CreateCheckout", "POST", "/invoicingcheckoutservice/v1/checkouts", "", true, func(ctx context.Context, c *clover.Client) error {
 			return e(c.CreateCheckout(ctx, a, clover.CheckoutParams{}, o))
 		}},

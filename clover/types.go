@@ -376,6 +376,8 @@ type Plan struct {
 	ModifiedTime   string   `json:"modifiedTime,omitempty"`
 	MerchantID     string   `json:"merchantId,omitempty"`
 	DeveloperAppID string   `json:"developerAppId,omitempty"`
+	// DeletedTime is set on the answer to DELETE /plans/{id}.
+	DeletedTime string `json:"deletedTime,omitempty"`
 }
 
 // PlanParams is the body of POST /recurring/v1/plans and PUT /plans/{id}.
@@ -409,6 +411,8 @@ type Subscription struct {
 	CreatedTime      string   `json:"createdTime,omitempty"`
 	ModifiedTime     string   `json:"modifiedTime,omitempty"`
 	Plan             *Plan    `json:"plan,omitempty"`
+	// DeletedTime is set on the answer to DELETE /subscriptions/{id}.
+	DeletedTime string `json:"deletedTime,omitempty"`
 	// FailureCount is cloversim's count of consecutive failed runs (UNCONFIRMED
 	// on the wire; Clover deactivates at 5).
 	FailureCount int `json:"failureCount,omitempty"`

@@ -28,10 +28,12 @@ func (s *Sim) registerRecurring() {
 	s.mux.HandleFunc("GET /recurring/v1/plans", s.api(s.listPlans))
 	s.mux.HandleFunc("GET /recurring/v1/plans/{planId}", s.api(s.getPlan))
 	s.mux.HandleFunc("PUT /recurring/v1/plans/{planId}", s.api(s.updatePlan))
+	s.mux.HandleFunc("DELETE /recurring/v1/plans/{planId}", s.api(s.deletePlan))
 	s.mux.HandleFunc("POST /recurring/v1/plans/{planId}/subscriptions", s.api(s.createSubscription))
 	s.mux.HandleFunc("GET /recurring/v1/subscriptions", s.api(s.listSubscriptions))
 	s.mux.HandleFunc("GET /recurring/v1/subscriptions/{subId}", s.api(s.getSubscription))
 	s.mux.HandleFunc("PUT /recurring/v1/subscriptions/{subId}", s.api(s.updateSubscription))
+	s.mux.HandleFunc("DELETE /recurring/v1/subscriptions/{subId}", s.api(s.deleteSubscription))
 	s.mux.HandleFunc("POST /_sim/cards/{cardId}/decline", s.declineCard)
 	s.registerClock()
 }
@@ -209,6 +211,29 @@ func (s *Sim) updatePlan(r *http.Request, c *call) (int, any, *apiError) {
 	}
 	cur.ModifiedTime = cloverTime(s.nowLocked())
 	return http.StatusOK, *cur, nil
+}
+
+// deletePlan is DELETE /recurring/v1/plans/{planId}: refused while a
+// subscription of the plan is active ("You can only delete plans that don't
+// have active subscriptions", Clover's dashboard help); the answer is the
+// plan with deletedTime (the shape a third party derived from Clover's
+// reference; UNCONFIRMED), and the plan is gone from reads afterwards.
+func (s *Sim) deletePlan(r *http.Request, c *call) (int, any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pl, e := s.planLocked(c.M, r.PathValue("planId"))
+	if e != nil {
+		return 0, nil, e
+	}
+	for _, sub := range s.ext.subs {
+		if sub.PlanID == pl.Plan.ID && sub.Sub.Active {
+			return 0, nil, recBad("Plan %s has active subscriptions and cannot be deleted.", pl.Plan.ID)
+		}
+	}
+	delete(s.ext.plans, pl.Plan.ID)
+	v := pl.Plan
+	v.Active, v.DeletedTime = false, cloverTime(s.nowLocked())
+	return http.StatusOK, v, nil
 }
 
 // SetCardDeclining makes a saved card decline every charge from now on

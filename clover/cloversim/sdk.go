@@ -14,6 +14,9 @@ import (
 // field.js and field.css run in the per-field iframes on the Sim's origin,
 // which collect the card data, tokenize it at /v1/tokens and post only the
 // token back to the page (postMessage, origins checked both ways).
+// elements().create('PAYMENT_REQUEST_BUTTON', …) is accepted, as Clover's
+// SDK lists it (CLOVER.md §10, §13.12): its button mounts and says that
+// cloversim has no wallet, and card fields work beside it.
 //
 //go:embed assets/sdk.js assets/field.js assets/field.css
 var sdkAssets embed.FS

@@ -36,8 +36,9 @@ func TestSDKScriptServed(t *testing.T) {
 	if !strings.Contains(string(f.Body), "'/v1/tokens'") || !strings.Contains(string(f.Body), "e.origin === PARENT") {
 		t.Error("field.js does not tokenize itself or check origins")
 	}
-	if n := len(r.Body) + len(f.Body); n >= 8*1024 {
-		t.Errorf("SDK JavaScript is %d bytes, budget 8 KiB", n)
+	// 8 KiB for the card fields, and a little more for the wallet button.
+	if n := len(r.Body) + len(f.Body); n >= 9*1024 {
+		t.Errorf("SDK JavaScript is %d bytes, budget 9 KiB", n)
 	}
 }
 

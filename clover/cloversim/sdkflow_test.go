@@ -10,7 +10,8 @@ import (
 // TestSDKTokenizesInFakeBrowser runs sdk.js and field.js under Node in a
 // fake browser (testdata/sdk_harness.js: windows, iframes, postMessage with
 // origin checks) against a real Sim: events reach the page, invalid cards
-// give errors, and a good card comes back as a token only.
+// give errors, a good card comes back as a token only, and a Google Pay
+// PAYMENT_REQUEST_BUTTON mounts beside the card fields without throwing.
 func TestSDKTokenizesInFakeBrowser(t *testing.T) {
 	t.Parallel()
 	node, err := exec.LookPath("node")
@@ -38,7 +39,9 @@ func TestSDKTokenizesInFakeBrowser(t *testing.T) {
 			Errors map[string]string `json:"errors"`
 			Card   map[string]string `json:"card"`
 		} `json:"good"`
-		Log []string `json:"log"`
+		Log           []string `json:"log"`
+		Wallet        []string `json:"wallet"`
+		UnknownThrows bool     `json:"unknownThrows"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("harness output %s: %v", out, err)
@@ -66,6 +69,11 @@ func TestSDKTokenizesInFakeBrowser(t *testing.T) {
 	e.sim.mu.Unlock()
 	if tok == nil || tok.MerchantID != e.mid {
 		t.Errorf("token %s is not the merchant's", got.Good.Token)
+	}
+	// PAYMENT_REQUEST_BUTTON is created and mounted without throwing (a
+	// page offering Google Pay still tokenizes cards); unknown types throw.
+	if len(got.Wallet) != 1 || got.Wallet[0] != "clover-wallet-unavailable" || !got.UnknownThrows {
+		t.Errorf("wallet button %v, unknown element throws: %v", got.Wallet, got.UnknownThrows)
 	}
 	if len(got.Log) != 0 {
 		t.Errorf("messages blocked by origin checks: %v", got.Log)

@@ -2,6 +2,7 @@ package cloversim
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/paybridge/paybridge/clover"
@@ -265,6 +266,27 @@ func (s *Sim) updateSubscription(r *http.Request, c *call) (int, any, *apiError)
 	}
 	sub.Sub.ModifiedTime = cloverTime(now)
 	return http.StatusOK, s.subViewLocked(sub), nil
+}
+
+// deleteSubscription is DELETE /recurring/v1/subscriptions/{subId} (the
+// docs describe cancelling and deleting, CLOVER.md §13.9): it bills no more
+// and is gone from reads; the answer is the subscription, inactive, with
+// deletedTime (a third party's shape from Clover's reference; UNCONFIRMED).
+// The orders its runs generated stay.
+func (s *Sim) deleteSubscription(r *http.Request, c *call) (int, any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, e := s.subLocked(c.M, r.PathValue("subId"))
+	if e != nil {
+		return 0, nil, e
+	}
+	now := cloverTime(s.nowLocked())
+	sub.Sub.Active, sub.Sub.ModifiedTime = false, now
+	v := s.subViewLocked(sub)
+	v.DeletedTime = now
+	delete(s.ext.subs, sub.Sub.ID)
+	s.ext.subOrder = slices.DeleteFunc(s.ext.subOrder, func(id string) bool { return id == sub.Sub.ID })
+	return http.StatusOK, v, nil
 }
 
 // billDueLocked makes every subscription run due up to target, in time

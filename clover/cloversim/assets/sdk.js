@@ -16,6 +16,7 @@
 	Clover.prototype.elements = function () {
 		var c = this;
 		return { create: function (type, styles) {
+			if (type === 'PAYMENT_REQUEST_BUTTON') return (c.els[type] = new Wallet(c, type, styles || {}));
 			if (TYPES.indexOf(type) < 0) throw new Error('Clover: unknown element ' + type);
 			return (c.els[type] = new El(c, type, styles || {}));
 		} };
@@ -60,6 +61,16 @@
 	};
 	El.prototype.addEventListener = function (ev, fn) { (this.ls[ev] = this.ls[ev] || []).push(fn); };
 	El.prototype.emit = function (ev, st) { (this.ls[ev] || []).forEach(function (fn) { fn(st); }); };
+
+	// No wallet in cloversim: the button says so and never emits paymentMethod.
+	function Wallet(c, type, o) { El.call(this, c, type, o); }
+	Wallet.prototype.addEventListener = El.prototype.addEventListener;
+	Wallet.prototype.mount = function (sel) {
+		var h = typeof sel === 'string' ? d.querySelector(sel) : sel, b = d.createElement('button');
+		if (!h) throw new Error('Clover: nothing matches ' + sel);
+		b.className = 'clover-wallet-unavailable'; b.disabled = true; b.textContent = 'No wallet in cloversim';
+		h.appendChild(b); return this;
+	};
 
 	w.Clover = Clover;
 })(window, document);

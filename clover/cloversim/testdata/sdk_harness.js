@@ -66,7 +66,7 @@ function element(tag) {
   return el;
 }
 const body = element('body');
-const hosts = { '#num': element('div'), '#date': element('div'), '#cvv': element('div'), '#zip': element('div') };
+const hosts = { '#num': element('div'), '#date': element('div'), '#cvv': element('div'), '#zip': element('div'), '#wallet': element('div') };
 const pageDoc = {
   currentScript: { src: SIM + '/sdk.js' }, body,
   createElement: element,
@@ -87,7 +87,13 @@ const tick = () => new Promise((r) => setTimeout(r, 20));
   vm.runInContext(`
     var n = els.create('CARD_NUMBER', {input: {fontSize: '16px'}}).mount('#num');
     els.create('CARD_DATE').mount('#date'); els.create('CARD_CVV').mount('#cvv'); els.create('CARD_POSTAL_CODE').mount('#zip');
-    n.addEventListener('change', onState); n.addEventListener('blur', onState);`, pageCtx);
+    n.addEventListener('change', onState); n.addEventListener('blur', onState);
+    var wallet = els.create('PAYMENT_REQUEST_BUTTON', {paymentReqData: {total: {label: 'Invoice', amount: 1000},
+      options: {button: {buttonType: 'short'}}}}).mount('#wallet');
+    wallet.addEventListener('paymentMethod', function () {});
+    var unknownThrows = false; try { els.create('NOT_AN_ELEMENT'); } catch (e) { unknownThrows = true; }`, pageCtx);
+  out.wallet = hosts['#wallet'].children.map((c) => c.className);
+  out.unknownThrows = vm.runInContext('unknownThrows', pageCtx);
   await tick();
   out.styled = inputs.CARD_NUMBER.rules;
   out.footer = body.children.filter((c) => c.className === 'clover-footer').length;
