@@ -16,6 +16,10 @@ import (
 type CardInput struct {
 	Source      string `json:"source"`
 	ConsentText string `json:"consent_text"`
+	// ClientIP is the customer's address when the CRM saves the card in
+	// the customer's presence; recorded with the consent, and sent to
+	// Clover for the card's later merchant-initiated charges.
+	ClientIP string `json:"client_ip"`
 }
 
 // AutopayInput turns a customer's autopay on (with one of its cards) or
@@ -88,6 +92,10 @@ func (s *Service) saveAtClover(ctx context.Context, auth clover.Auth, cu *paybri
 // learns the brand, last four digits and expiry (and that the card works)
 // from a one-cent authorization, released at once; it keeps nothing else.
 func (s *Service) SaveCard(ctx context.Context, c Caller, customerID string, in CardInput) (*paybridge.Card, error) {
+	c, err := withClientIP(c, in.ClientIP)
+	if err != nil {
+		return nil, err
+	}
 	cs, err := s.cardStore()
 	if err != nil {
 		return nil, err
@@ -115,7 +123,10 @@ func (s *Service) SaveCard(ctx context.Context, c Caller, customerID string, in 
 	ch, err := s.Clover.CreateCharge(ctx, auth, clover.ChargeParams{
 		Amount: 1, Currency: m.Currency, Source: cloverCard, Capture: &capture, Description: "Card verification",
 		StoredCredentials: &clover.StoredCredentials{Sequence: "FIRST", Initiator: "CARDHOLDER"},
-	}, &clover.RequestOptions{IdempotencyKey: derivedKey(key, "verify"), ForwardedFor: c.ClientIP})
+	}, &clover.RequestOptions{IdempotencyKey: derivedKey(key, "verify"), ForwardedFor: s.payerAddress(c, nil)})
+	if err != nil {
+		ch, err = s.confirmDecline(ctx, auth, err) // a "declined" verification may hold the cent
+	}
 	if err != nil {
 		_, _ = s.Clover.DeleteCustomerSource(ctx, auth, cu.CloverCustomerID, cloverCard)
 		return nil, s.followUpError(ctx, m.ID, "verifying the card", err)

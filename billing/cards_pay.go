@@ -23,15 +23,6 @@ func (s *Service) savedCard(ctx context.Context, merchantID, cardID, customerID 
 	return card, err
 }
 
-// cardSource is the Clover source of a saved card of customerID.
-func (s *Service) cardSource(ctx context.Context, merchantID, cardID, customerID string) (string, error) {
-	card, err := s.savedCard(ctx, merchantID, cardID, customerID)
-	if err != nil {
-		return "", err
-	}
-	return card.CloverCardID, nil
-}
-
 // storedCredentials marks card-on-file charges for the card networks: a
 // saved card charged later is SUBSEQUENT and MERCHANT-initiated; the
 // charge that saves a card (a token's payment whose source became the

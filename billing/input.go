@@ -61,6 +61,10 @@ type PayInput struct {
 	// ConsentText is the wording the payer agreed to when saving the card
 	// ("" = paybridge.DefaultCardConsentText).
 	ConsentText string `json:"consent_text"`
+	// ClientIP is the paying customer's IP address, when the customer is
+	// paying through the CRM (sent to Clover as x-forwarded-for; without
+	// it the payment is merchant-initiated, see forwarded.go).
+	ClientIP string `json:"client_ip"`
 }
 
 // PaymentInput is a direct payment without an invoice (POST /v1/payments).
@@ -77,6 +81,8 @@ type PaymentInput struct {
 	// the consent wording ConsentText.
 	SaveCard    bool   `json:"save_card"`
 	ConsentText string `json:"consent_text"`
+	// ClientIP: as PayInput.ClientIP.
+	ClientIP string `json:"client_ip"`
 }
 
 // CaptureInput captures an authorized payment; Amount defaults to all of it.

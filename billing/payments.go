@@ -19,11 +19,15 @@ import (
 // it. Concurrent attempts on one invoice are serialised by the store: the
 // losers get ECONFLICT (payment_in_progress, invoice_not_payable).
 func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in PayInput) (*paybridge.Payment, error) {
+	c, err := withClientIP(c, in.ClientIP)
+	if err != nil {
+		return nil, err
+	}
 	inv, err := s.Store.GetInvoice(ctx, c.MerchantID, invoiceID)
 	if err != nil {
 		return nil, err
 	}
-	if err := payable(inv); err != nil {
+	if err = payable(inv); err != nil {
 		return nil, err
 	}
 	due := inv.AmountDue()
@@ -49,10 +53,12 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 	if err != nil {
 		return nil, err
 	}
+	var card *paybridge.Card
 	if method == paybridge.MethodCard {
-		if src, err = s.cardSource(ctx, c.MerchantID, in.CardID, inv.CustomerID); err != nil {
+		if card, err = s.savedCard(ctx, c.MerchantID, in.CardID, inv.CustomerID); err != nil {
 			return nil, err
 		}
+		src = card.CloverCardID
 	}
 	if in.SaveCard && method != paybridge.MethodToken {
 		return nil, invalid("save_card", "invalid_source", "save_card needs a clv_ token as source")
@@ -69,7 +75,7 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 	p := &paybridge.Payment{
 		ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: m.ID, InvoiceID: inv.ID, CustomerID: inv.CustomerID,
 		Status: paybridge.PaymentPending, Method: method, Route: route, Amount: amount, TipAmount: in.TipAmount,
-		Currency: inv.Currency, Capture: true, Source: src, IdempotencyKey: newKey(), ClientIP: c.ClientIP,
+		Currency: inv.Currency, Capture: true, Source: src, IdempotencyKey: newKey(), ClientIP: s.payerAddress(c, card),
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
@@ -84,6 +90,10 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 // CreatePayment makes a direct payment, not tied to an invoice; with
 // capture false it only authorizes (capture or void it later).
 func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) (*paybridge.Payment, error) {
+	c, err := withClientIP(c, in.ClientIP)
+	if err != nil {
+		return nil, err
+	}
 	if err := paybridge.ValidateAmount("amount", in.Amount); err != nil {
 		return nil, err
 	}
@@ -97,9 +107,9 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 	if in.SaveCard && (method != paybridge.MethodToken || in.CustomerID == "") {
 		return nil, invalid("save_card", "invalid_source", "save_card needs a clv_ token as source and a customer_id")
 	}
+	var card *paybridge.Card
 	if method == paybridge.MethodCard {
-		card, err := s.savedCard(ctx, c.MerchantID, in.CardID, in.CustomerID)
-		if err != nil {
+		if card, err = s.savedCard(ctx, c.MerchantID, in.CardID, in.CustomerID); err != nil {
 			return nil, err
 		}
 		src, in.CustomerID = card.CloverCardID, card.CustomerID
@@ -124,7 +134,7 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 		ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: m.ID, CustomerID: in.CustomerID,
 		Status: paybridge.PaymentPending, Method: method, Route: paybridge.RouteCharge, Amount: in.Amount,
 		Currency: in.Currency, Capture: in.Capture == nil || *in.Capture, Source: src, Description: in.Description,
-		IdempotencyKey: newKey(), ClientIP: c.ClientIP, CreatedAt: now, UpdatedAt: now,
+		IdempotencyKey: newKey(), ClientIP: s.payerAddress(c, card), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
 		return nil, err
@@ -165,7 +175,7 @@ func (s *Service) execute(ctx context.Context, c Caller, auth clover.Auth, p *pa
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	from := p.Status
-	ro := &clover.RequestOptions{IdempotencyKey: p.IdempotencyKey, ForwardedFor: p.ClientIP}
+	ro := &clover.RequestOptions{IdempotencyKey: p.IdempotencyKey, ForwardedFor: s.forwardedFor(p)}
 	var (
 		ch  *clover.Charge
 		err error
@@ -195,6 +205,9 @@ func (s *Service) execute(ctx context.Context, c Caller, auth clover.Auth, p *pa
 		setSource(&params.Source, &params.Tender, p)
 		params.StoredCredentials = storedCredentials(p)
 		ch, err = s.Clover.CreateCharge(ctx, auth, params, ro)
+	}
+	if err != nil {
+		ch, err = s.confirmDecline(ctx, auth, err)
 	}
 	return s.settle(ctx, c, p, from, ch, err)
 }
@@ -319,7 +332,7 @@ func (s *Service) CapturePayment(ctx context.Context, c Caller, id string, in Ca
 	ctx, cancel := s.detach(ctx)
 	defer cancel()
 	ch, err := s.Clover.CaptureCharge(ctx, auth, p.CloverChargeID, clover.CaptureParams{Amount: amount},
-		&clover.RequestOptions{IdempotencyKey: derivedKey(p.ID, "capture"), ForwardedFor: c.ClientIP})
+		&clover.RequestOptions{IdempotencyKey: derivedKey(p.ID, "capture"), ForwardedFor: s.forwardedFor(p)})
 	if err != nil {
 		return nil, s.followUpError(ctx, p.MerchantID, "capturing the payment", err)
 	}

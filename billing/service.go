@@ -38,6 +38,11 @@ type Service struct {
 	// MoneyTimeout bounds a money movement once its row is persisted (the
 	// Clover call with its retries, and recording the outcome).
 	MoneyTimeout time.Duration
+	// ServerIP is the x-forwarded-for of merchant-initiated charges whose
+	// card has no address recorded with its consent (forwarded.go).
+	// Clover refuses charges without one; paybridge refuses to start
+	// outside sandbox mode without it (PAYBRIDGE_SERVER_IP).
+	ServerIP string
 	// OnCardSaved is told of every card saved on file (recurring billing
 	// resumes with it); optional.
 	OnCardSaved func(ctx context.Context, card *paybridge.Card)
@@ -66,7 +71,8 @@ func New(store paybridge.Store, c *clover.Client, sealer *seal.Sealer) *Service 
 
 // Caller is who asks: the merchant the request acts for, the actor for the
 // audit log ("api:<key id>", "payer:<link>", "system:reconciler"), and the
-// customer's address Clover wants as x-forwarded-for.
+// paying customer's address when the customer is the one paying (the pay
+// page's client; the API's client_ip), "" for merchant-initiated calls.
 type Caller struct {
 	MerchantID string
 	Actor      string

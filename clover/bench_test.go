@@ -22,7 +22,7 @@ func BenchmarkCreateCharge(b *testing.B) {
 	p := clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_1TSTabc"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.CreateCharge(b.Context(), auth, p, nil); err != nil {
+		if _, err := c.CreateCharge(b.Context(), auth, p, withPayer(nil)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func BenchmarkDecline(b *testing.B) {
 	p := clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_1TSTabc"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.CreateCharge(b.Context(), auth, p, nil); !clover.IsDecline(err) {
+		if _, err := c.CreateCharge(b.Context(), auth, p, withPayer(nil)); !clover.IsDecline(err) {
 			b.Fatal(err)
 		}
 	}

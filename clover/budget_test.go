@@ -43,7 +43,7 @@ func TestMaxBudgetWait(t *testing.T) {
 		"per-call override": {unbounded, &clover.RequestOptions{MaxBudgetWait: 10 * time.Millisecond}},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := tc.c.CreateCharge(ctx, a, clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_x"}, tc.o)
+		_, err := tc.c.CreateCharge(ctx, a, clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_x"}, withPayer(tc.o))
 		cancel()
 		var ce *clover.Error
 		if !errors.As(err, &ce) || ce.Status != 429 || ce.Code != "budget_exhausted" || clover.IsUnknownOutcome(err) {

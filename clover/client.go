@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -80,9 +83,30 @@ type RequestOptions struct {
 	// (creating an invoice's order) waits less than finishing work already
 	// started (paying it), so under overload the budget goes to the latter.
 	MaxBudgetWait time.Duration
-	// ForwardedFor is the customer's IP, sent as x-forwarded-for (Clover
-	// requires it on charge create and capture).
+	// ForwardedFor is sent as x-forwarded-for. Clover refuses charge
+	// create and order pay without it (CLOVER.md §13.1), so CreateCharge
+	// and PayOrder refuse to send without a valid IP address here: the
+	// payer's for a payment the customer makes, else the address recorded
+	// with the card's consent or the server's (the caller decides which).
 	ForwardedFor string
+}
+
+// ErrNoForwardedFor is CreateCharge's and PayOrder's refusal to send a
+// request without the x-forwarded-for address Clover requires. Nothing
+// was sent: the call definitely did not happen.
+var ErrNoForwardedFor = errors.New("clover: x-forwarded-for (the payer's IP address) is required on charge create and order pay")
+
+// needForwardedFor checks the address before a charge or order pay: a
+// valid IP address, never "" (Clover would refuse the call, after the
+// payment was recorded as sent).
+func needForwardedFor(route string, o *RequestOptions) error {
+	if o == nil || o.ForwardedFor == "" {
+		return fmt.Errorf("%s: %w", route, ErrNoForwardedFor)
+	}
+	if _, err := netip.ParseAddr(o.ForwardedFor); err != nil {
+		return fmt.Errorf("%s: x-forwarded-for %q is not an IP address: %w", route, o.ForwardedFor, ErrNoForwardedFor)
+	}
+	return nil
 }
 
 // Client calls Clover's APIs. Create it with New; it is safe for concurrent

@@ -187,7 +187,7 @@ func TestSimOrders(t *testing.T) {
 	if err != nil || paid.Status != "paid" || paid.Charge == "" {
 		t.Fatalf("PayOrder = %+v, %v", paid, err)
 	}
-	_, err = b.c.PayOrder(ctx, a, ord.ID, clover.PayOrderParams{Source: b.token(t, cardOK)}, nil)
+	_, err = b.c.PayOrder(ctx, a, ord.ID, clover.PayOrderParams{Source: b.token(t, cardOK)}, withPayer(nil))
 	if e := wantStatus(t, "order paid twice", err, 409); e.Code != "order_already_paid" {
 		t.Errorf("paid twice: %+v", e)
 	}
@@ -212,7 +212,7 @@ func TestSimOrders(t *testing.T) {
 	}
 	_, err = b.c.GetOrder(ctx, a, "ZZZZZZZZZZZZZ")
 	wantStatus(t, "unknown order", err, 404)
-	_, err = b.c.PayOrder(ctx, a, "ZZZZZZZZZZZZZ", clover.PayOrderParams{Source: b.token(t, cardOK)}, nil)
+	_, err = b.c.PayOrder(ctx, a, "ZZZZZZZZZZZZZ", clover.PayOrderParams{Source: b.token(t, cardOK)}, withPayer(nil))
 	wantStatus(t, "pay unknown order", err, 404)
 }
 
@@ -236,7 +236,7 @@ func TestSimCustomers(t *testing.T) {
 		t.Errorf("UpdateCustomer = %+v, %v", up, err)
 	}
 	ch, err := b.c.CreateCharge(ctx, a, clover.ChargeParams{Amount: 300, Currency: "usd", Source: cu.ID,
-		StoredCredentials: &clover.StoredCredentials{Sequence: "SUBSEQUENT", Initiator: "MERCHANT"}}, nil)
+		StoredCredentials: &clover.StoredCredentials{Sequence: "SUBSEQUENT", Initiator: "MERCHANT"}}, withPayer(nil))
 	if err != nil || ch.Status != "succeeded" {
 		t.Errorf("charge card on file = %+v, %v", ch, err)
 	}
@@ -484,7 +484,7 @@ func TestSimTimeoutAfterCommitChargesOnce(t *testing.T) {
 		b.sim.SetFaults(cloversim.Faults{}) // Clover recovers before the retry
 		return ctx.Err()
 	}
-	ch, err := b.c.CreateCharge(t.Context(), b.a, clover.ChargeParams{Amount: 4200, Currency: "usd", Source: tok}, nil)
+	ch, err := b.c.CreateCharge(t.Context(), b.a, clover.ChargeParams{Amount: 4200, Currency: "usd", Source: tok}, withPayer(nil))
 	if err != nil {
 		t.Fatalf("charge: %v", err)
 	}
@@ -512,7 +512,7 @@ func TestSimTimeoutWithoutRecoveryIsUnknown(t *testing.T) {
 	b.c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond}
 	b.c.Retry.MaxAttempts = 2
 	tok := b.token(t, cardOK)
-	o := &clover.RequestOptions{IdempotencyKey: "6f1c7c0e-4a43-4f0e-9d57-0f4c8f3c9a10"}
+	o := withPayer(&clover.RequestOptions{IdempotencyKey: "6f1c7c0e-4a43-4f0e-9d57-0f4c8f3c9a10"})
 	p := clover.ChargeParams{Amount: 999, Currency: "usd", Source: tok}
 	_, err := b.c.CreateCharge(t.Context(), b.a, p, o)
 	if !clover.IsUnknownOutcome(err) {

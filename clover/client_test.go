@@ -125,7 +125,19 @@ func hangUp(w http.ResponseWriter) {
 const chargeOK = `{"id":"8CCA17W869QWY","amount":100,"currency":"usd","status":"succeeded","paid":true,"captured":true}`
 
 func charge(ctx context.Context, c *clover.Client, o *clover.RequestOptions) (*clover.Charge, error) {
-	return c.CreateCharge(ctx, auth, clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_1TSTabc"}, o)
+	return c.CreateCharge(ctx, auth, clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_1TSTabc"}, withPayer(o))
+}
+
+// withPayer is o (or new options) with the payer's address Clover requires.
+func withPayer(o *clover.RequestOptions) *clover.RequestOptions {
+	var cp clover.RequestOptions
+	if o != nil {
+		cp = *o
+	}
+	if cp.ForwardedFor == "" {
+		cp.ForwardedFor = "203.0.113.7"
+	}
+	return &cp
 }
 
 func TestRetryRules(t *testing.T) {

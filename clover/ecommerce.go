@@ -26,7 +26,11 @@ func (c *Client) ecom(method, tmpl, path string, a Auth, body any, o *RequestOpt
 // CreateCharge charges (or, with Capture false, authorizes) p.Source. A
 // decline is an *Error with IsDecline true; on IsUnknownOutcome the caller
 // must repeat the call with the same o.IdempotencyKey until it is definite.
+// o.ForwardedFor is required (see needForwardedFor).
 func (c *Client) CreateCharge(ctx context.Context, a Auth, p ChargeParams, o *RequestOptions) (*Charge, error) {
+	if err := needForwardedFor("POST /v1/charges", o); err != nil {
+		return nil, err
+	}
 	return get[Charge](ctx, c, c.ecom(http.MethodPost, "/v1/charges", "/v1/charges", a, p, o))
 }
 
@@ -86,9 +90,13 @@ func (c *Client) GetOrder(ctx context.Context, a Auth, id string) (*Order, error
 }
 
 // PayOrder pays a whole order (Clover refuses partial order payments; a
-// paid order answers 409 order_already_paid).
+// paid order answers 409 order_already_paid). o.ForwardedFor is required
+// (see needForwardedFor).
 func (c *Client) PayOrder(ctx context.Context, a Auth, id string, p PayOrderParams, o *RequestOptions) (*Order, error) {
 	if err := need("order id", id); err != nil {
+		return nil, err
+	}
+	if err := needForwardedFor("POST /v1/orders/{id}/pay", o); err != nil {
 		return nil, err
 	}
 	return get[Order](ctx, c, c.ecom(http.MethodPost, "/v1/orders/{id}/pay", "/v1/orders/"+url.PathEscape(id)+"/pay", a, p, o))

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -188,6 +189,33 @@ func TestEmptyIDsRefusedLocally(t *testing.T) {
 	}
 	if b.requests() != 0 {
 		t.Errorf("requests = %d, want 0", b.requests())
+	}
+}
+
+// TestChargesNeedForwardedFor: CreateCharge and PayOrder refuse to send a
+// request without a valid payer address (Clover refuses those, CLOVER.md
+// §13.1), with ErrNoForwardedFor, and nothing reaches the server.
+func TestChargesNeedForwardedFor(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sequence(answer(200, chargeOK)))
+	ctx := t.Context()
+	p := clover.ChargeParams{Amount: 100, Currency: "usd", Source: "clv_1TSTabc"}
+	for _, o := range []*clover.RequestOptions{nil, {IdempotencyKey: "k"}, {ForwardedFor: "payer"}, {ForwardedFor: "203.0.113.7, 10.0.0.1"}} {
+		if _, err := b.c.CreateCharge(ctx, auth, p, o); !errors.Is(err, clover.ErrNoForwardedFor) || clover.IsUnknownOutcome(err) {
+			t.Errorf("CreateCharge with %+v: err %v, want ErrNoForwardedFor", o, err)
+		}
+		if _, err := b.c.PayOrder(ctx, auth, "OR1", clover.PayOrderParams{Source: "clv_1TSTabc"}, o); !errors.Is(err, clover.ErrNoForwardedFor) {
+			t.Errorf("PayOrder with %+v: err %v, want ErrNoForwardedFor", o, err)
+		}
+	}
+	if b.requests() != 0 {
+		t.Fatalf("requests = %d, want 0", b.requests())
+	}
+	if _, err := b.c.CreateCharge(ctx, auth, p, &clover.RequestOptions{ForwardedFor: "2001:db8::7"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.reqs[0].Header.Get("X-Forwarded-For"); got != "2001:db8::7" {
+		t.Fatalf("x-forwarded-for sent = %q", got)
 	}
 }
 

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -50,21 +49,13 @@ func (v *V1) Routes(mux *Router) {
 
 // caller is the billing.Caller of an authenticated request.
 func caller(r *http.Request) billing.Caller {
-	c := billing.Caller{RequestID: RequestIDFrom(r.Context()), ClientIP: clientIP(r)}
+	// No ClientIP: the API's peer is the CRM's server, not the paying
+	// customer; the CRM passes the customer's address as client_ip.
+	c := billing.Caller{RequestID: RequestIDFrom(r.Context())}
 	if cl, ok := ClaimsFrom(r.Context()); ok {
 		c.MerchantID, c.Actor = cl.MerchantID, "api:"+cl.ID
 	}
 	return c
-}
-
-// clientIP is the peer address. paybridge does not trust X-Forwarded-For
-// from arbitrary clients; a deployment behind a proxy sets the peer right.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // audit records a money-moving API request: who, what, outcome, latency.

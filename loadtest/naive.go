@@ -83,6 +83,7 @@ func (n *Naive) post(ctx context.Context, token, path string, body, out any) (ca
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", idemKey())
+		req.Header.Set("X-Forwarded-For", "127.0.0.1") // the payer: this host (Clover refuses an order pay without one)
 		calls++
 		resp, err := n.HTTP.Do(req)
 		if err != nil {

@@ -65,12 +65,18 @@ func loopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// clientIP is the peer address (paybridge does not trust X-Forwarded-For
-// from arbitrary clients; a deployment behind a proxy sets the peer right).
+// clientIP is the payer's address, sent to Clover as x-forwarded-for: the
+// peer address (paybridge has no trusted-proxy setting and does not trust
+// X-Forwarded-For from arbitrary clients; a deployment behind a proxy
+// must pass the client's address as the peer). "" when the peer is not an
+// IP address (the payment then sends the server's, billing/forwarded.go).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if net.ParseIP(host) == nil {
+		return ""
 	}
 	return host
 }

@@ -45,6 +45,7 @@ type faultsJSON struct {
 	ErrorRate              float64      `json:"error_rate"`
 	TimeoutAfterCommitRate float64      `json:"timeout_after_commit_rate"`
 	RateLimitRate          float64      `json:"rate_limit_rate"`
+	DeclinedButCaptured    float64      `json:"declined_but_captured_rate"`
 }
 
 // jsonDuration is a duration written as a Go duration string and read from
@@ -74,7 +75,8 @@ func (d *jsonDuration) UnmarshalJSON(b []byte) error {
 func (s *Sim) adminGetFaults(w http.ResponseWriter, _ *http.Request) {
 	f := s.currentFaults()
 	writeJSON(w, 200, faultsJSON{LatencyP50: jsonDuration(f.LatencyP50), LatencyP99: jsonDuration(f.LatencyP99),
-		ErrorRate: f.ErrorRate, TimeoutAfterCommitRate: f.TimeoutAfterCommitRate, RateLimitRate: f.RateLimitRate})
+		ErrorRate: f.ErrorRate, TimeoutAfterCommitRate: f.TimeoutAfterCommitRate, RateLimitRate: f.RateLimitRate,
+		DeclinedButCaptured: f.DeclinedButCapturedRate})
 }
 
 func (s *Sim) adminPutFaults(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +85,7 @@ func (s *Sim) adminPutFaults(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "invalid_request_error", "invalid_request", "Invalid faults: "+err.Error())
 		return
 	}
-	for _, rate := range []float64{fj.ErrorRate, fj.TimeoutAfterCommitRate, fj.RateLimitRate} {
+	for _, rate := range []float64{fj.ErrorRate, fj.TimeoutAfterCommitRate, fj.RateLimitRate, fj.DeclinedButCaptured} {
 		if rate < 0 || rate > 1 {
 			writeError(w, 400, "invalid_request_error", "invalid_request", "Rates must be within [0,1].")
 			return
@@ -94,7 +96,8 @@ func (s *Sim) adminPutFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.SetFaults(Faults{LatencyP50: time.Duration(fj.LatencyP50), LatencyP99: time.Duration(fj.LatencyP99),
-		ErrorRate: fj.ErrorRate, TimeoutAfterCommitRate: fj.TimeoutAfterCommitRate, RateLimitRate: fj.RateLimitRate})
+		ErrorRate: fj.ErrorRate, TimeoutAfterCommitRate: fj.TimeoutAfterCommitRate, RateLimitRate: fj.RateLimitRate,
+		DeclinedButCapturedRate: fj.DeclinedButCaptured})
 	s.adminGetFaults(w, r)
 }
 

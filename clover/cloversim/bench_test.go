@@ -22,6 +22,7 @@ func BenchmarkCharge(b *testing.B) {
 		j, _ := json.Marshal(v)
 		r, _ := http.NewRequest("POST", srv.URL+path, bytes.NewReader(j))
 		r.Header.Set("Authorization", "Bearer "+auth)
+		r.Header.Set("X-Forwarded-For", testPayerIP)
 		for k, v := range hdr {
 			r.Header.Set(k, v)
 		}

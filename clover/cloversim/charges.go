@@ -23,6 +23,10 @@ func (s *Sim) createCharge(r *http.Request, c *call) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
+	s.noteForwardedLocked(ch.ID, c.ForwardedFor)
+	if c.DeclineCaptured {
+		return 0, nil, declinedButCaptured(ch.ID)
+	}
 	return 200, ch, nil
 }
 

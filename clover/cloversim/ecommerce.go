@@ -32,10 +32,12 @@ type ecomState struct {
 // chargeMeta is a charge's simulator-only state.
 type chargeMeta struct {
 	MerchantID string
-	Auth       bool     // created with capture:false
-	Voided     bool     // an auth released by a full refund
-	Declined   bool     // the charge failed
-	Refunds    []string // refund ids, oldest first
+	Auth       bool // created with capture:false
+	Voided     bool // an auth released by a full refund
+	Declined   bool // the charge failed
+	// ForwardedFor is the x-forwarded-for the API request carried.
+	ForwardedFor string
+	Refunds      []string // refund ids, oldest first
 }
 
 // orderMeta is an order's simulator-only state.

@@ -144,6 +144,7 @@ func (e *extEnv) do(method, path string, body any, hdr ...string) extResp {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("X-Forwarded-For", testPayerIP)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

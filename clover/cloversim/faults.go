@@ -12,6 +12,7 @@ type fault struct {
 	rateLimit          bool
 	status             int // injected 5xx, 0 = none
 	timeoutAfterCommit bool
+	declineCaptured    bool // see declined_captured.go
 	latency            time.Duration
 }
 
@@ -29,13 +30,14 @@ func (s *Sim) drawFault() fault {
 	defer s.mu.Unlock()
 	f := s.faults
 	r := s.ecom.rng
-	u429, u5xx, which, uTimeout, z := r.Float64(), r.Float64(), r.IntN(3), r.Float64(), r.NormFloat64()
+	u429, u5xx, which, uTimeout, z, uDecline := r.Float64(), r.Float64(), r.IntN(3), r.Float64(), r.NormFloat64(), r.Float64()
 	var out fault
 	out.rateLimit = u429 < f.RateLimitRate
 	if u5xx < f.ErrorRate {
 		out.status = [...]int{500, 502, 503}[which]
 	}
 	out.timeoutAfterCommit = uTimeout < f.TimeoutAfterCommitRate
+	out.declineCaptured = uDecline < f.DeclinedButCapturedRate
 	out.latency = logNormal(f.LatencyP50, f.LatencyP99, z)
 	return out
 }

@@ -109,6 +109,7 @@ func (b *bundle) reqAs(ctx context.Context, token, method, path string, body any
 	if rd != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}
+	r.Header.Set("X-Forwarded-For", testPayerIP) // as Clover requires (forwarded.go); a header pair may override it
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -174,3 +175,6 @@ func (b *bundle) mustCharge(p clover.ChargeParams) clover.Charge {
 }
 
 const visa = "4242424242424242"
+
+// testPayerIP is the customer address the test requests send.
+const testPayerIP = "203.0.113.7"

@@ -54,7 +54,11 @@ func (s *Sim) payOrder(r *http.Request, c *call) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
+	s.noteForwardedLocked(ch.ID, c.ForwardedFor)
 	s.markOrderPaidLocked(c.M, o, ch)
+	if c.DeclineCaptured {
+		return 0, nil, declinedButCaptured(ch.ID)
+	}
 	return 200, orderView(o), nil
 }
 

@@ -20,8 +20,11 @@ const maxBody = 1 << 20
 //     hosted-checkout surfaces require the header;
 //  3. rate limits per token and per app (429 with X-RateLimit-* and retry-after);
 //  4. injected faults: 429, 5xx, latency (drawn from Options.Seed);
-//  5. idempotency replay for POSTs carrying an idempotency-key;
-//  6. the handler; then, if the timeout-after-commit fault was drawn and the
+//  5. the x-forwarded-for header on charge create and order pay
+//     (forwardedFor; refused before the idempotency check, so the key is
+//     not spent on a request Clover never took);
+//  6. idempotency replay for POSTs carrying an idempotency-key;
+//  7. the handler; then, if the timeout-after-commit fault was drawn and the
 //     request is a write (not GET), no answer at all: the result is stored
 //     (and replays for its idempotency key) but the connection is aborted
 //     once the client gives up.
@@ -71,7 +74,12 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		c := &call{M: m, Grant: g, Token: token, Key: r.Header.Get("idempotency-key")}
+		if e := s.forwardedFor(r); e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		c := &call{M: m, Grant: g, Token: token, Key: r.Header.Get("idempotency-key"),
+			ForwardedFor: r.Header.Get("X-Forwarded-For"), DeclineCaptured: f.declineCaptured}
 
 		run := func() (int, []byte) {
 			if gate := s.ecom.gate; gate != nil {

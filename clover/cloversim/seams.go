@@ -9,6 +9,11 @@ type call struct {
 	Grant *grant
 	Token string // the bearer access token (never logged)
 	Key   string // idempotency-key header, "" if absent
+	// ForwardedFor is the x-forwarded-for header (forwarded.go).
+	ForwardedFor string
+	// DeclineCaptured is the declined-but-captured fault drawn for this
+	// request (declined_captured.go).
+	DeclineCaptured bool
 }
 
 // apiFunc is a surface's handler. It runs with s.mu NOT held and returns the

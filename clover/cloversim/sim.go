@@ -40,6 +40,10 @@ type Options struct {
 	// RequireIdempotencyKey refuses charge creation without a key (strict
 	// mode; Clover's default accepts a missing key).
 	RequireIdempotencyKey bool
+	// ForwardedForOptional accepts charge create and order pay without an
+	// x-forwarded-for header. Clover refuses them (CLOVER.md §13.1), so the
+	// default is strict; see forwarded.go.
+	ForwardedForOptional bool
 
 	// Faults injected from Seed (deterministic).
 	Faults Faults
@@ -99,6 +103,11 @@ type Faults struct {
 	TimeoutAfterCommitRate float64 `json:"timeout_after_commit_rate"`
 	// RateLimitRate answers 429 before doing anything.
 	RateLimitRate float64 `json:"rate_limit_rate"`
+	// DeclinedButCapturedRate answers a charge or order pay that went
+	// through with a 402 decline naming the charge, which stays captured
+	// and in the ledger: Clover's automatic void of a declined charge
+	// failed (CLOVER.md §13.2; declined_captured.go).
+	DeclinedButCapturedRate float64 `json:"declined_but_captured_rate"`
 }
 
 // Sim is the emulator. Create it with New; it is safe for concurrent use.
@@ -187,7 +196,11 @@ type LedgerEntry struct {
 	TipAmount  int64  `json:"tip_amount,omitempty"`
 	Currency   string `json:"currency"`
 	Key        string `json:"idempotency_key,omitempty"`
-	Created    int64  `json:"created"`
+	// ForwardedFor is the x-forwarded-for the charge create or order pay
+	// carried ("" for charges made inside the sim: recurring runs, hosted
+	// checkout, the dashboard).
+	ForwardedFor string `json:"forwarded_for,omitempty"`
+	Created      int64  `json:"created"`
 }
 
 // New returns a Sim with opts' defaults filled in and one merchant ready.

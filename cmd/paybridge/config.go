@@ -2,7 +2,9 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"time"
 
@@ -55,6 +57,16 @@ type Config struct {
 	// TokenRefreshInterval is how often Clover tokens near expiry are
 	// refreshed.
 	TokenRefreshInterval time.Duration `env:"PAYBRIDGE_TOKEN_REFRESH_INTERVAL" envDefault:"1m"`
+	// ServerIP is the address paybridge sends Clover as x-forwarded-for on
+	// merchant-initiated charges (autopay, dunning, the API without a
+	// client_ip) of cards with no address recorded with their consent:
+	// Clover refuses charges without the header (CLOVER.md §13.1).
+	// Required outside sandbox mode; sandbox mode uses 127.0.0.1.
+	ServerIP string `env:"PAYBRIDGE_SERVER_IP"`
+	// SandboxForwardedFor is the embedded cloversim's x-forwarded-for
+	// rule on charge create and order pay: required (Clover's, the
+	// default) or optional (paybridge sandbox --forwarded-for).
+	SandboxForwardedFor string `env:"PAYBRIDGE_SANDBOX_FORWARDED_FOR" envDefault:"required"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `env:"PAYBRIDGE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
 }
@@ -97,6 +109,25 @@ func (c *Config) resolvePaths() {
 	if c.KeyringPath == "" {
 		c.KeyringPath = filepath.Join(c.DataDir, "keys.json")
 	}
+}
+
+// serverIP is ServerIP checked: an IP address, required outside sandbox
+// mode (a production paybridge would otherwise fail every
+// merchant-initiated charge at Clover).
+func (c Config) serverIP() (string, error) {
+	if c.ServerIP == "" {
+		if c.Sandbox() {
+			return "127.0.0.1", nil
+		}
+		return "", errors.New("PAYBRIDGE_SERVER_IP is required outside sandbox mode: the IP address paybridge sends Clover " +
+			"as x-forwarded-for on merchant-initiated charges (autopay, dunning, API payments without client_ip), " +
+			"which Clover refuses without one; use the server's public address")
+	}
+	a, err := netip.ParseAddr(c.ServerIP)
+	if err != nil {
+		return "", fmt.Errorf("PAYBRIDGE_SERVER_IP %q is not an IP address", c.ServerIP)
+	}
+	return a.String(), nil
 }
 
 // Sandbox reports whether no Clover app is configured.

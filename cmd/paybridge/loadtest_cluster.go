@@ -127,6 +127,7 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 		return nil, err
 	}
 	base.Addr = "127.0.0.1:0"
+	base.ServerIP = "127.0.0.1" // every instance is on this host
 	base.MasterKey = base64.StdEncoding.EncodeToString(mk[:])
 	base.KeyringPath = filepath.Join(o.Dir, "keys.json")
 	base.DatabaseURL = o.DatabaseURL

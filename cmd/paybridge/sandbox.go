@@ -42,12 +42,14 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	errRate := fs.Float64("error-rate", 0, "probability [0,1] of an injected 500/502/503")
 	timeoutRate := fs.Float64("timeout-after-commit-rate", 0, "probability [0,1] that a write commits but never answers")
 	limitRate := fs.Float64("rate-limit-rate", 0, "probability [0,1] of an injected 429")
+	declinedCaptured := fs.Float64("declined-but-captured-rate", 0, "probability [0,1] that a charge or order pay that went through answers a 402 decline\n(the charge stays captured: Clover's automatic void failed)")
 	seed := fs.Int64("seed", 1, "seed of the fault dice (same seed, same faults)")
 	limits := fs.String("limits", "on", "enforce Clover's rate limits: on|off")
 	merchantID := fs.String("merchant-id", "", "the sandbox merchant's Clover id, 13 of A-Z and 0-9 (default: random)")
 	merchantLimits := fs.String("merchant-limits", "", "per-token limits of some merchants, as Clover gives hand-made tokens less:\nMID=RPS/CONCURRENT,… (either number optional)")
 	webhookURL := fs.String("webhook-url", "", "URL receiving platform webhooks (X-Clover-Auth)")
 	checkoutURL := fs.String("checkout-webhook-url", "", "URL receiving hosted-checkout webhooks (Clover-Signature)")
+	forwardedFor := fs.String("forwarded-for", "required", "x-forwarded-for on charge create and order pay, as Clover has required since fall 2023:\nrequired (refused with a 400 without it) | optional")
 	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
 	orderParents := fs.Bool("order-create-parent", false, "put each item's parent in order-create answers (default: left out, as in Clover's docs)")
 	checkoutTimes := fs.String("checkout-times", "iso", "Hosted Checkout session times: iso (ISO-8601 strings, as seen) | ms (Unix milliseconds, as documented)")
@@ -62,7 +64,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "paybridge sandbox: --limits must be on or off")
 		return errUsage
 	}
-	for _, r := range []float64{*errRate, *timeoutRate, *limitRate} {
+	if *forwardedFor != "required" && *forwardedFor != "optional" {
+		fmt.Fprintln(stderr, "paybridge sandbox: --forwarded-for must be required or optional")
+		return errUsage
+	}
+	for _, r := range []float64{*errRate, *timeoutRate, *limitRate, *declinedCaptured} {
 		if r < 0 || r > 1 {
 			fmt.Fprintln(stderr, "paybridge sandbox: rates must be within [0,1]")
 			return errUsage
@@ -92,11 +98,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	budget := clover.DefaultBudget
 	budget.Merchants = perMerchant
 	sim := cloversim.New(cloversim.Options{
-		LimitsOff:  *limits == "off",
-		Limits:     budget,
-		MerchantID: *merchantID,
+		LimitsOff:            *limits == "off",
+		Limits:               budget,
+		MerchantID:           *merchantID,
+		ForwardedForOptional: *forwardedFor == "optional",
 		Faults: cloversim.Faults{LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate,
-			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate},
+			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate, DeclinedButCapturedRate: *declinedCaptured},
 		Seed:               *seed,
 		Shapes:             cloversim.Shapes{OrderCreateParents: *orderParents, CheckoutTimesMillis: *checkoutTimes == "ms"},
 		WebhookURL:         *webhookURL,

@@ -98,8 +98,15 @@ func TestSandboxCommand(t *testing.T) {
 	if json.Unmarshal(body, &tok); st != 200 || tok.ID == "" {
 		t.Fatalf("token %d %s", st, body)
 	}
+	// Clover refuses a charge without the payer's address (CLOVER.md
+	// §13.1), before spending the token or the key.
 	st, body = sandboxCall(t, "POST", base+"/v1/charges", clover.ChargeParams{Amount: 2500, Currency: "usd", Source: tok.ID},
 		"Authorization", auth, "idempotency-key", "e2e-1")
+	if st != 400 || !strings.Contains(string(body), `"param":"x-forwarded-for"`) {
+		t.Fatalf("charge without x-forwarded-for %d %s", st, body)
+	}
+	st, body = sandboxCall(t, "POST", base+"/v1/charges", clover.ChargeParams{Amount: 2500, Currency: "usd", Source: tok.ID},
+		"Authorization", auth, "idempotency-key", "e2e-1", "X-Forwarded-For", "203.0.113.7")
 	var ch clover.Charge
 	if json.Unmarshal(body, &ch); st != 200 || ch.Status != "succeeded" {
 		t.Fatalf("charge %d %s", st, body)
@@ -137,7 +144,7 @@ func TestSandboxHelpAndBadFlags(t *testing.T) {
 	if c := run(t.Context(), []string{"sandbox", "--help"}, &out, &errb); c != 0 {
 		t.Errorf("--help exit %d", c)
 	}
-	for _, f := range []string{"-limits", "-order-create-parent", "-checkout-times"} {
+	for _, f := range []string{"-limits", "-order-create-parent", "-checkout-times", "-forwarded-for", "-declined-but-captured-rate"} {
 		if !strings.Contains(errb.String(), f) {
 			t.Errorf("usage lacks %s: %s", f, errb.String())
 		}
@@ -146,7 +153,7 @@ func TestSandboxHelpAndBadFlags(t *testing.T) {
 		t.Errorf("--help wrote to stdout: %s", out.String())
 	}
 	for _, bad := range [][]string{{"--limits", "maybe"}, {"--merchant-id", "lower0000000a"}, {"--merchant-id", "SHORT"},
-		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}, {"--checkout-times", "seconds"}} {
+		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}, {"--checkout-times", "seconds"}, {"--forwarded-for", "sometimes"}} {
 		if c := run(t.Context(), append([]string{"sandbox"}, bad...), &out, &errb); c != 2 {
 			t.Errorf("sandbox %v: exit %d, want 2", bad, c)
 		}

@@ -56,6 +56,9 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 	if err != nil {
 		return clover.URLs{}, clover.Config{}, err
 	}
+	if f := m.Config.SandboxForwardedFor; f != "" && f != "required" && f != "optional" {
+		return clover.URLs{}, clover.Config{}, fmt.Errorf("PAYBRIDGE_SANDBOX_FORWARDED_FOR must be required or optional, not %q", f)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return clover.URLs{}, clover.Config{}, err
@@ -65,7 +68,8 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 		AppID: id.AppID, ClientID: id.AppID, ClientSecret: id.ClientSecret, MerchantID: id.MerchantID,
 		AccessToken: id.AccessToken, PAKMSKey: id.PAKMSKey, WebhookAuthCode: id.WebhookAuthCode,
 		HCOSigningSecret: id.HCOSigningSecret, BaseURL: base, Logger: m.Logger.With("component", "cloversim"),
-		Shapes: m.SimShapes,
+		Shapes:               m.SimShapes,
+		ForwardedForOptional: m.Config.SandboxForwardedFor == "optional",
 	})
 	m.simSrv = &http.Server{Handler: m.Sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

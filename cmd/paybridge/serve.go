@@ -96,6 +96,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Sealer, err = newSealer(c); err != nil {
 		return err
 	}
+	serverIP, err := c.serverIP()
+	if err != nil {
+		return err
+	}
 	if m.listener, err = net.Listen("tcp", c.Addr); err != nil {
 		return err
 	}
@@ -128,6 +132,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
 	m.Service.Audit.Logger = m.Logger
 	m.Service.NewWorkBudgetWait = c.CloverNewWorkBudgetWait
+	m.Service.ServerIP = serverIP
 	svc = m.Service
 	m.Service.Logger = m.Logger
 	m.Service.OnPayment = func(s paybridge.PaymentStatus) { m.Metrics.ObservePayment(string(s)) }
