@@ -6,7 +6,8 @@ package web
 // developers, and some of it (lost or stolen card) must not be told to
 // whoever holds the card.
 var refusalKeys = map[string]string{
-	"amount_invalid": "err_amount", "amount_too_large": "err_amount", "amount_too_small": "err_amount",
+	"amount_invalid": "err_amount", "amount_too_large": "err_amount_max", "amount_too_small": "err_amount_min",
+	"total_changed":       "err_total",
 	"partial_not_allowed": "err_amount", "invalid_amount": "err_amount", "invalid_charge_amount": "err_amount",
 	"charge_exceeds_source_limit": "decline_funds",
 	"tip_invalid":                 "err_tip", "tip_not_allowed": "err_tip", "invalid_tip_amount": "err_tip",
@@ -39,5 +40,17 @@ func refusalKey(code string) string {
 	return "err_processing"
 }
 
-// refusal is the friendly, localized text of a refusal code.
-func (v *view) refusal(code string) string { return v.T(refusalKey(code)) }
+// refusal is the friendly, localized text of a refusal code; the amount
+// limits name the invoice's minimum and amount due.
+func (v *view) refusal(code string) string {
+	switch key := refusalKey(code); {
+	case v.Inv == nil && (key == "err_amount_min" || key == "err_amount_max"):
+		return v.T("err_amount")
+	case key == "err_amount_min":
+		return v.Tf(key, v.money(minPartial(v.Inv)))
+	case key == "err_amount_max":
+		return v.Tf(key, v.money(v.Inv.AmountDue()))
+	default:
+		return v.T(key)
+	}
+}

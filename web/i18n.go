@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paybridge/paybridge"
 )
@@ -65,32 +67,44 @@ func matchLocale(tag string) string {
 // "$1,234.56" or "US$1,234.56" (en-CA), "1 234,56 $" or "1 234,56 $ US"
 // (fr-CA, narrow no-break space between groups).
 func FormatMoney(amount int64, currency, locale string) string {
-	exp := paybridge.CurrencyExponent(currency)
+	return formatOf(currency, locale).format(amount)
+}
+
+// moneyFormat is how one locale writes one currency: pay.js gets the same
+// parts (data attributes) so the totals it updates read exactly like the
+// server's.
+type moneyFormat struct {
+	Pre, Post, Group, Dec string
+	Exp                   int
+}
+
+func formatOf(currency, locale string) moneyFormat {
+	f := moneyFormat{Group: ",", Dec: ".", Exp: paybridge.CurrencyExponent(currency)}
+	sym, suffix := symbol(currency, locale)
+	if locale == "fr-CA" {
+		f.Group, f.Dec, f.Post = "\u202f", ",", "\u00a0"+sym+suffix
+	} else {
+		f.Pre, f.Post = sym, suffix
+	}
+	return f
+}
+
+func (f moneyFormat) format(amount int64) string {
 	neg := amount < 0
 	if neg {
 		amount = -amount
 	}
 	pow := int64(1)
-	for range exp {
+	for range f.Exp {
 		pow *= 10
 	}
 	whole, frac := amount/pow, amount%pow
-	group, dec := ",", "."
-	if locale == "fr-CA" {
-		group, dec = "\u202f", ","
+	s := groupDigits(strconv.FormatInt(whole, 10), f.Group)
+	if f.Exp > 0 {
+		d := strconv.FormatInt(frac, 10)
+		s += f.Dec + strings.Repeat("0", f.Exp-len(d)) + d
 	}
-	s := groupDigits(strconv.FormatInt(whole, 10), group)
-	if exp > 0 {
-		f := strconv.FormatInt(frac, 10)
-		s += dec + strings.Repeat("0", exp-len(f)) + f
-	}
-	sym, suffix := symbol(currency, locale)
-	var out string
-	if locale == "fr-CA" {
-		out = s + "\u00a0" + sym + suffix
-	} else {
-		out = sym + s + suffix
-	}
+	out := f.Pre + s + f.Post
 	if neg {
 		out = "-" + out
 	}
@@ -197,4 +211,21 @@ func ParseAmount(s, currency string) (int64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+var monthNames = map[string][]string{
+	"en-US": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+	"fr-CA": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
+}
+
+// formatDate writes a date as the locale does: "December 7, 2026"
+// (en-US, en-CA), "7 décembre 2026" (fr-CA).
+func formatDate(t time.Time, locale string) string {
+	if t.IsZero() {
+		return ""
+	}
+	if locale == "fr-CA" {
+		return fmt.Sprintf("%d %s %d", t.Day(), monthNames["fr-CA"][t.Month()-1], t.Year())
+	}
+	return fmt.Sprintf("%s %d, %d", monthNames["en-US"][t.Month()-1], t.Day(), t.Year())
 }

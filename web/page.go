@@ -104,13 +104,20 @@ func (s *Server) form(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		v.Kind = "hosted"
 	}
 	v.PAKMS, v.CloverMID = lc.mer.PAKMSKey, lc.mer.CloverMerchantID
-	due := lc.inv.AmountDue()
 	v.AllowTip = lc.inv.AllowTip && v.Kind == "form"
-	for _, pct := range tipPercents {
-		v.Tips = append(v.Tips, tipView{pct, v.money(tipFor(due, pct))})
+	v.AllowPartial = partialAllowed(lc.inv) && v.Kind == "form"
+	v.MinPartial = v.money(minPartial(lc.inv))
+	// The choice comes back from the submitted form (a refusal answered
+	// in place) or the URL (a reload, the redirect after a refusal).
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		q = r.PostForm
 	}
-	v.AllowPartial = lc.inv.AllowPartial && v.Kind == "form" && due > max(lc.inv.MinimumPartialAmount, 1)
-	v.MinPartial = v.money(max(lc.inv.MinimumPartialAmount, 1))
+	c := choice{Tip: "0"}
+	if v.Kind == "form" {
+		c = readChoice(q)
+	}
+	v.choose(c)
 	s.render(w, r, http.StatusOK, v)
 }
 

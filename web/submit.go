@@ -99,40 +99,25 @@ func (s *Server) postPay(w http.ResponseWriter, r *http.Request) {
 	s.redirectAttempt(w, r, lc, attempt, locale)
 }
 
-// payInput reads the amount and tip choices; code names a refusal.
+// payInput reads the amount and tip choices; code names a refusal. The
+// form carries the total the customer saw (pay.js keeps it in step with
+// the button); a submit whose choices cost anything else is refused, so
+// nobody is charged an amount the page did not show them last.
 func (s *Server) payInput(f url.Values, inv *paybridge.Invoice) (billing.PayInput, string) {
 	in := billing.PayInput{Source: strings.TrimSpace(f.Get("token"))}
 	if !strings.HasPrefix(in.Source, "clv_") || len(in.Source) > 100 {
 		return in, "token_missing"
 	}
-	amount := inv.AmountDue()
-	if f.Get("amount_choice") == "partial" {
-		v, ok := ParseAmount(f.Get("partial_amount"), inv.Currency)
-		if !ok || v <= 0 {
-			return in, "amount_invalid"
-		}
-		amount = v
-		in.Amount = &amount
+	amount, tip, code := readChoice(f).charge(inv)
+	if code != "" {
+		return in, code
 	}
-	switch t := f.Get("tip"); t {
-	case "", "0":
-	case "custom":
-		v, ok := ParseAmount(f.Get("tip_amount"), inv.Currency)
-		if !ok {
-			return in, "tip_invalid"
-		}
-		in.TipAmount = v
-	default:
-		pct, err := strconv.Atoi(t)
-		valid := false
-		for _, p := range tipPercents {
-			valid = valid || p == pct
-		}
-		if err != nil || !valid {
-			return in, "tip_invalid"
-		}
-		in.TipAmount = tipFor(amount, pct)
+	if shown, err := strconv.ParseInt(f.Get("total"), 10, 64); err != nil || shown != amount+tip {
+		return in, "total_changed"
 	}
+	// The amount is always explicit: were the amount due to change before
+	// billing reads it, billing refuses rather than charge the new one.
+	in.Amount, in.TipAmount = &amount, tip
 	return in, ""
 }
 
@@ -144,6 +129,10 @@ func (s *Server) complete(ctx context.Context, lc *linkCtx, attempt, paymentID, 
 	}
 }
 
+// redirectAttempt sends the browser to the attempt's page, with the
+// submitted choice in its query so a refusal shows the form as it was.
 func (s *Server) redirectAttempt(w http.ResponseWriter, r *http.Request, lc *linkCtx, attempt, locale string) {
-	http.Redirect(w, r, "/pay/"+lc.token+"/attempt/"+url.PathEscape(attempt)+"?lang="+locale, http.StatusSeeOther)
+	q := url.Values{"lang": {locale}}
+	readChoice(r.PostForm).query(q)
+	http.Redirect(w, r, "/pay/"+lc.token+"/attempt/"+url.PathEscape(attempt)+"?"+q.Encode(), http.StatusSeeOther)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paybridge/paybridge"
 )
@@ -34,6 +35,15 @@ type view struct {
 	Tips             []tipView
 	AllowPartial     bool
 	MinPartial       string
+	Choice           choice      // what the customer picked (choice.go)
+	Fmt              moneyFormat // how pay.js writes amounts
+	DueMinor         int64
+	MinMinor         int64
+	PayNow, TipNow   string // the amount and tip charged for Choice
+	Charge           string // their sum, "" while Choice cannot be charged
+	ChargeMinor      int64
+	ChoiceError      string // why Choice cannot be charged, once typed
+	InvDate, DueDate string
 	Payments         []paymentView
 	ReceiptTo        string
 	Remaining        string
@@ -49,7 +59,7 @@ type lineView struct {
 
 type tipView struct {
 	Pct    int
-	Amount string
+	Amount string // "" while the amount paid now is not known
 }
 
 type paymentView struct {
@@ -86,8 +96,48 @@ func (v *view) PageTitle() string {
 	return "paybridge"
 }
 
-// PayLabel is the submit button: "Pay $12.34".
-func (v *view) PayLabel() string { return v.T("pay") + " " + v.Due }
+// PayLabel is the submit button: "Pay $12.34", the total charged for the
+// customer's choice (just "Pay" while it cannot be charged).
+func (v *view) PayLabel() string {
+	if v.Charge == "" {
+		return v.T("pay")
+	}
+	return v.T("pay") + " " + v.Charge
+}
+
+// Pct writes a tip percentage as the locale does ("15%", "15 %").
+func (v *view) Pct(p int) string {
+	if v.Locale == "fr-CA" {
+		return strconv.Itoa(p) + "\u00a0%"
+	}
+	return strconv.Itoa(p) + "%"
+}
+
+// choose sets the form's choice and what it charges: the amount paid now,
+// the tip (a percentage of that amount), the total on the button, and the
+// preset tips' amounts on the same base.
+func (v *view) choose(c choice) {
+	inv := v.Inv
+	v.Choice, v.Fmt = c, formatOf(inv.Currency, v.Locale)
+	v.DueMinor, v.MinMinor = inv.AmountDue(), minPartial(inv)
+	amount, tip, code := c.charge(inv)
+	v.Tips = v.Tips[:0]
+	for _, pct := range tipPercents {
+		tv := tipView{Pct: pct}
+		if amount > 0 {
+			tv.Amount = v.money(tipFor(amount, pct))
+		}
+		v.Tips = append(v.Tips, tv)
+	}
+	if code != "" {
+		if c.Amount != "" || code == "tip_invalid" {
+			v.ChoiceError = v.refusal(code)
+		}
+		return
+	}
+	v.PayNow, v.TipNow = v.money(amount), v.money(tip)
+	v.ChargeMinor, v.Charge = amount+tip, v.money(amount+tip)
+}
 
 // Langs are the language switch links.
 func (v *view) Langs() []langLink {
@@ -118,6 +168,10 @@ func (v *view) fillInvoice(merchant string, inv *paybridge.Invoice) {
 	v.Subtotal, v.Tax, v.Total = v.money(inv.Subtotal), v.money(inv.TaxAmount), v.money(inv.Total)
 	v.Paid, v.HasPaid = v.money(inv.AmountPaid), inv.AmountPaid > 0
 	v.Due = v.money(inv.AmountDue())
+	v.InvDate = formatDate(inv.CreatedAt, v.Locale)
+	if d, err := time.Parse(time.DateOnly, inv.DueDate); err == nil {
+		v.DueDate = formatDate(d, v.Locale)
+	}
 }
 
 // tipPercents are the preset tip choices.

@@ -12,12 +12,14 @@ import (
 	"time"
 )
 
-// payForm is a rendered form's hidden fields.
-type payForm struct{ csrf, attempt string }
+// payForm is a rendered form's hidden fields (total: the amount the page
+// shows on its button, in minor units).
+type payForm struct{ csrf, attempt, total string }
 
 var (
 	csrfRe    = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	attemptRe = regexp.MustCompile(`name="attempt" value="([^"]+)"`)
+	totalRe   = regexp.MustCompile(`name="total" id="total-shown" value="([^"]*)"`)
 )
 
 // getPage GETs a pay page, following nothing.
@@ -38,15 +40,23 @@ func formOf(t *testing.T, html string) payForm {
 	if c == nil || a == nil {
 		t.Fatalf("no form in page:\n%s", html)
 	}
-	return payForm{c[1], a[1]}
+	f := payForm{csrf: c[1], attempt: a[1]}
+	if m := totalRe.FindStringSubmatch(html); m != nil {
+		f.total = m[1]
+	}
+	return f
 }
 
 // submit posts a pay form as a same-origin browser would and follows the
-// redirect to the attempt page.
+// redirect to the attempt page; the total the page showed goes with it
+// unless vals sets one.
 func submit(t *testing.T, link string, f payForm, vals url.Values) (int, string) {
 	t.Helper()
 	vals.Set("csrf", f.csrf)
 	vals.Set("attempt", f.attempt)
+	if !vals.Has("total") && f.total != "" {
+		vals.Set("total", f.total)
+	}
 	req, _ := http.NewRequest(http.MethodPost, link, strings.NewReader(vals.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -168,7 +178,7 @@ func TestPayPageRefusals(t *testing.T) {
 	}
 	// A partial amount under the minimum is refused with a message.
 	_, body := submit(t, link, f, url.Values{"token": {e.token("4242424242424242")}, "amount_choice": {"partial"}, "partial_amount": {"1.00"}})
-	if !strings.Contains(body, "valid amount") {
+	if !strings.Contains(body, "Please enter at least $10.00, the minimum payment.") || !strings.Contains(body, `value="1.00"`) {
 		t.Fatalf("small partial:\n%s", body)
 	}
 	if pays := e.must(200, "GET", "/v1/payments?invoice_id="+e.m.Sandbox.DemoInvoiceID, nil)["data"].([]any); len(pays) != 0 {

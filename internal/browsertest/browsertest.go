@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -65,7 +67,44 @@ func Start(t testing.TB, o Options) *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	return &Browser{t: t, Ctx: ctx}
+	// A script error on the page is in the test's log: a silent one
+	// otherwise shows up only as a step timing out.
+	b := &Browser{t: t, Ctx: ctx}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			b.logf("page script error: %s %s", e.ExceptionDetails.Text, describe(e.ExceptionDetails.Exception))
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeWarning {
+				parts := make([]string, len(e.Args))
+				for i, a := range e.Args {
+					parts[i] = describe(a)
+				}
+				b.logf("page console %s: %s", e.Type, strings.Join(parts, " "))
+			}
+		}
+	}); err != nil {
+		t.Fatalf("listen to the page: %v", err)
+	}
+	return b
+}
+
+// logf logs from the tab's event loop, where the test may have ended.
+func (b *Browser) logf(format string, args ...any) {
+	defer func() { _ = recover() }() // a log after the test completed panics
+	b.t.Logf(format, args...)
+}
+
+// describe is a remote object as the console would print it.
+func describe(o *runtime.RemoteObject) string {
+	switch {
+	case o == nil:
+		return ""
+	case o.Description != "":
+		return o.Description
+	default:
+		return string(o.Value)
+	}
 }
 
 // Step runs steps on the tab with StepTimeout; it fails the test on error.
@@ -74,8 +113,23 @@ func (b *Browser) Step(name string, run func(context.Context, ...chromedp.Action
 	ctx, cancel := context.WithTimeout(b.Ctx, StepTimeout)
 	defer cancel()
 	if err := run(ctx, steps...); err != nil {
-		b.t.Fatalf("browser step %q: %v", name, err)
+		b.t.Fatalf("browser step %q: %v%s", name, err, b.whereNow())
 	}
+}
+
+// whereNow describes the page a failed step left (URL, the start of its
+// text) and saves a screenshot of it, so a timeout says what was shown.
+func (b *Browser) whereNow() string {
+	ctx, cancel := context.WithTimeout(b.Ctx, 5*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 800)`))
+	if err != nil {
+		return ""
+	}
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(OutputDir(b.t), "failed-step.png"), png, 0o644)
+	}
+	return "\npage now: " + text
 }
 
 // Do runs steps on the tab with StepTimeout, failing the test on error.
@@ -136,7 +190,7 @@ func (b *Browser) TypeInFrame(urlPart, sel, text string) {
 // testdata/output/<test name> under the package (git-ignored by CI).
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
-	png := Value(b, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := Value(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	dir := OutputDir(b.t)
 	p := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(p, png, 0o644); err != nil {
@@ -156,6 +210,48 @@ func OutputDir(t testing.TB) string {
 		t.Fatalf("output dir: %v", err)
 	}
 	return dir
+}
+
+// Press clicks (or, double, double-clicks) the element matching sel until
+// the page shows it took the click: took, a JavaScript expression, is true
+// or the page is navigating away. It tries three times, a few seconds
+// each: right after a scroll Chromium can hand the press to a
+// cross-origin iframe that was under the pointer before it (see Settle),
+// and a busy machine can take longer than Settle's frames to catch up.
+func (b *Browser) Press(sel, took string, double bool) {
+	b.t.Helper()
+	click := chromedp.Click[chromedp.CSS]
+	if double {
+		click = chromedp.DoubleClick[chromedp.CSS]
+	}
+	for try := 1; ; try++ {
+		b.Do("press "+sel, Settle(sel), click(chromedp.CSS(sel)))
+		deadline := time.Now().Add(3 * time.Second)
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithTimeout(b.Ctx, time.Second)
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](took))
+			cancel()
+			if err != nil || ok {
+				return // navigating (no document to ask) or taken
+			}
+			time.Sleep(100 * time.Millisecond) // polling with a deadline
+		}
+		if try == 3 {
+			b.t.Fatalf("the page never took the click on %s%s", sel, b.whereNow())
+		}
+	}
+}
+
+// Settle scrolls the element matching sel to the middle of the viewport
+// and waits two frames. Clicking right after chromedp's own scroll can
+// send the press to a cross-origin iframe that was under the pointer
+// before the scroll (its hit-test area is updated a frame later), so the
+// page sees only the release and no click.
+func Settle(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`new Promise(function (done) {
+		document.querySelector(`+strconv.Quote(sel)+`).scrollIntoView({block: 'center'});
+		requestAnimationFrame(function () { requestAnimationFrame(function () { done(); }); });
+	})`, chromedp.EvalAwaitPromise)
 }
 
 // Viewport sets the page's viewport (e.g. 375 wide for phones).
