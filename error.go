@@ -13,6 +13,8 @@ const (
 	EDECLINED      = "declined"      // 402: the card was declined
 	EFORBIDDEN     = "forbidden"     // 403: credentials valid, action refused
 	ENOTFOUND      = "not_found"     // 404: absent, or another merchant's
+	EMETHOD        = "method"        // 405: the path exists, the method does not
+	EMEDIATYPE     = "media_type"    // 415: the body is not in a type the endpoint takes
 	ECONFLICT      = "conflict"      // 409: state forbids it now (in flight, already paid)
 	EUNPROCESSABLE = "unprocessable" // 422: idempotency key reused with another body
 	ERATELIMIT     = "rate_limited"  // 429

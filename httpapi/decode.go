@@ -25,10 +25,10 @@ type Validator interface {
 }
 
 // Decode reads r's JSON body into dst, refusing anything imprecise. Every
-// failure is a *paybridge.Error of kind EINVALID (400) with Code and Param:
+// failure is a *paybridge.Error with Code and Param, of kind EINVALID (400)
+// except the first:
 //
-//   - unsupported_media_type: Content-Type is not application/json (400, not
-//     415, so that every decoding failure is one kind and one status);
+//   - unsupported_media_type (415): Content-Type is not application/json;
 //   - body_too_large: more than MaxBodyBytes;
 //   - empty_body; malformed_json (message names the byte offset);
 //     trailing_data after the object; duplicate_field;
@@ -130,7 +130,7 @@ func checkContentType(r *http.Request) error {
 			return nil
 		}
 	}
-	return &paybridge.Error{Kind: paybridge.EINVALID, Code: "unsupported_media_type", Param: "Content-Type",
+	return &paybridge.Error{Kind: paybridge.EMEDIATYPE, Code: "unsupported_media_type", Param: "Content-Type",
 		Message: "Content-Type must be application/json."}
 }
 

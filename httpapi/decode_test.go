@@ -129,8 +129,12 @@ func TestDecodeRefuses(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want *paybridge.Error", err)
 			}
-			if pe.Kind != paybridge.EINVALID || paybridge.ErrorCode(pe) != tc.code || pe.Param != tc.param {
-				t.Errorf("got kind %q code %q param %q, want invalid/%q/%q (%s)", pe.Kind, paybridge.ErrorCode(pe), pe.Param, tc.code, tc.param, pe.Message)
+			kind := paybridge.EINVALID // 400
+			if tc.code == "unsupported_media_type" {
+				kind = paybridge.EMEDIATYPE // 415
+			}
+			if pe.Kind != kind || paybridge.ErrorCode(pe) != tc.code || pe.Param != tc.param {
+				t.Errorf("got kind %q code %q param %q, want %s/%q/%q (%s)", pe.Kind, paybridge.ErrorCode(pe), pe.Param, kind, tc.code, tc.param, pe.Message)
 			}
 			if !strings.Contains(pe.Message, tc.msg) {
 				t.Errorf("message %q lacks %q", pe.Message, tc.msg)

@@ -37,6 +37,8 @@ var kindStatus = map[string]int{
 	paybridge.EDECLINED:      http.StatusPaymentRequired,
 	paybridge.EFORBIDDEN:     http.StatusForbidden,
 	paybridge.ENOTFOUND:      http.StatusNotFound,
+	paybridge.EMETHOD:        http.StatusMethodNotAllowed,
+	paybridge.EMEDIATYPE:     http.StatusUnsupportedMediaType,
 	paybridge.ECONFLICT:      http.StatusConflict,
 	paybridge.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	paybridge.ERATELIMIT:     http.StatusTooManyRequests,

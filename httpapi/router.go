@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +16,8 @@ import (
 
 // Router is the /v1 API's http.Handler: a ServeMux whose routes get the
 // whole stack in the right order. Around every request: request id, access
-// log and metrics, panic recovery, security headers and a raw-card check of
-// the URL. Around routes registered with Handle: authentication and
+// log and metrics, panic recovery, security headers, the API version
+// (Paybridge-Version) and a raw-card check of the URL. Around routes registered with Handle: authentication and
 // Idempotency-Key handling. Set the exported fields before registering
 // routes; NewRouter fills the defaults.
 type Router struct {
@@ -44,11 +46,32 @@ func NewRouter(kr *apikey.Keyring, store IdempotencyStore) *Router {
 		mux:         http.NewServeMux(),
 	}
 	rt.HandlePublic("GET /openapi.yaml", SpecHandler())
-	rt.HandlePublic("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, &paybridge.Error{Kind: paybridge.ENOTFOUND, Code: "route_not_found",
-			Message: "No such endpoint; see /openapi.yaml."})
-	}))
+	rt.HandlePublic("/", http.HandlerFunc(rt.noRoute))
 	return rt
+}
+
+// probeMethods are the methods a 405's Allow header may list.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// noRoute answers what no route matched: 405 with Allow when the path is
+// served for other methods, else 404. (The catch-all "/" pattern would
+// otherwise hide ServeMux's own 405s.)
+func (rt *Router) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range probeMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := rt.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		WriteError(w, r, &paybridge.Error{Kind: paybridge.EMETHOD, Code: "method_not_allowed",
+			Message: fmt.Sprintf("%s is not served at this path; it takes %s.", r.Method, strings.Join(allow, ", "))})
+		return
+	}
+	WriteError(w, r, &paybridge.Error{Kind: paybridge.ENOTFOUND, Code: "route_not_found",
+		Message: "No such endpoint; see /openapi.yaml."})
 }
 
 // Handle registers an authenticated route (pattern as for http.ServeMux,
@@ -100,6 +123,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.once.Do(func() {
 		var h http.Handler = rt.mux
 		h = rejectCardInURL(h)
+		h = Versioned(h)
 		h = SecurityHeaders(h)
 		h = Recover(rt.Logger)(h)
 		h = AccessLog(rt.Logger, rt.Metrics)(h)

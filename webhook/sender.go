@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/paybridge/paybridge"
 )
 
 // Sender POSTs signed messages. Its fields are dependencies with defaults
@@ -58,6 +60,7 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte, secrets 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.UserAgent)
+	req.Header.Set("Paybridge-Version", paybridge.APIVersion) // the shape of the event's data
 	for k, v := range h {
 		req.Header.Set(k, v)
 	}
