@@ -123,11 +123,12 @@ type OnboardingStore interface {
 	RecordAPIKey(ctx context.Context, k *APIKeyRecord) error
 	// RevokeAPIKey revokes one key by jti (ENOTFOUND if never recorded).
 	RevokeAPIKey(ctx context.Context, jti string, now time.Time) error
-	// APIKeyRevoked reports whether the key with jti must be refused:
-	// revoked, or issued through an integration that is unlinked or no
-	// longer bound to the key's merchant. A jti never recorded is not
-	// revoked (keys an operator issued by hand carry no integration).
-	APIKeyRevoked(ctx context.Context, jti string) (bool, error)
+	// APIKeyRevoked reports whether the key with jti, presenting
+	// merchantID and integrationID in its claims, must be refused: never
+	// recorded, revoked, recorded for another merchant or integration than
+	// it claims, or issued through an integration that is unlinked or no
+	// longer bound to the key's merchant.
+	APIKeyRevoked(ctx context.Context, jti, merchantID, integrationID string) (bool, error)
 
 	// TokenUpkeep returns a merchant's refresh bookkeeping.
 	TokenUpkeep(ctx context.Context, merchantID string) (*TokenUpkeep, error)

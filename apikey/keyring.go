@@ -1,6 +1,7 @@
 package apikey
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,7 +18,8 @@ import (
 
 // Keyring holds the Ed25519 signing keys of API keys. Exactly one key is
 // active (signs new tokens); every key in the ring verifies. It is safe for
-// concurrent use, so a running server can rotate.
+// concurrent use, so a running server can rotate, or follow the database's
+// ring with Replace.
 type Keyring struct {
 	// Now is the clock used for iat/exp and for verifying expiry.
 	Now func() time.Time
@@ -55,24 +57,83 @@ func NewKeyring() (*Keyring, error) {
 // Rotate adds a fresh key and makes it the active one; older keys keep
 // verifying the tokens they signed until retired. It returns the new kid.
 func (kr *Keyring) Rotate() (string, error) {
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := io.ReadFull(kr.Rand, seed); err != nil {
-		return "", fmt.Errorf("apikey: generate key: %w", err)
-	}
-	idb := make([]byte, 8)
-	if _, err := io.ReadFull(kr.Rand, idb); err != nil {
-		return "", fmt.Errorf("apikey: generate kid: %w", err)
-	}
-	k := &key{
-		kid:     "k_" + hex.EncodeToString(idb),
-		priv:    ed25519.NewKeyFromSeed(seed),
-		created: kr.Now().UTC(),
+	sk, err := NewSeed(kr.Rand, kr.Now())
+	if err != nil {
+		return "", err
 	}
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
-	kr.keys[k.kid] = k
-	kr.active = k.kid
-	return k.kid, nil
+	kr.keys[sk.KID] = &key{kid: sk.KID, priv: ed25519.NewKeyFromSeed(sk.Seed), created: sk.CreatedAt}
+	kr.active = sk.KID
+	return sk.KID, nil
+}
+
+// Seed is one key of a ring as it is stored: its kid, private seed and
+// creation time.
+type Seed struct {
+	KID       string
+	Seed      []byte // ed25519.SeedSize bytes
+	CreatedAt time.Time
+}
+
+// NewSeed generates a fresh key from r.
+func NewSeed(r io.Reader, now time.Time) (Seed, error) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := io.ReadFull(r, seed); err != nil {
+		return Seed{}, fmt.Errorf("apikey: generate key: %w", err)
+	}
+	idb := make([]byte, 8)
+	if _, err := io.ReadFull(r, idb); err != nil {
+		return Seed{}, fmt.Errorf("apikey: generate kid: %w", err)
+	}
+	return Seed{KID: "k_" + hex.EncodeToString(idb), Seed: seed, CreatedAt: now.UTC()}, nil
+}
+
+// Export returns the ring's keys, the active one last (the order Replace
+// and the database's ring take).
+func (kr *Keyring) Export() []Seed {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	out := make([]Seed, 0, len(kr.keys))
+	for _, k := range kr.keys {
+		if k.kid != kr.active {
+			out = append(out, Seed{KID: k.kid, Seed: k.priv.Seed(), CreatedAt: k.created})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].KID < out[j].KID })
+	if k, ok := kr.keys[kr.active]; ok {
+		out = append(out, Seed{KID: k.kid, Seed: k.priv.Seed(), CreatedAt: k.created})
+	}
+	return out
+}
+
+// Replace makes the ring exactly keys, the last one active: a running
+// server's ring follows the database's this way, so a key retired there
+// stops verifying (the verified-token cache checks the kid too) and a
+// rotated one starts signing, without a restart. An empty or malformed
+// list leaves the ring as it was.
+func (kr *Keyring) Replace(keys []Seed) error {
+	if len(keys) == 0 {
+		return errors.New("apikey: a keyring needs at least one key")
+	}
+	kr.mu.RLock()
+	next := make(map[string]*key, len(keys))
+	for _, sk := range keys {
+		if k, ok := kr.keys[sk.KID]; ok && bytes.Equal(k.priv.Seed(), sk.Seed) {
+			next[sk.KID] = k
+			continue
+		}
+		if len(sk.Seed) != ed25519.SeedSize {
+			kr.mu.RUnlock()
+			return fmt.Errorf("apikey: key %q has a malformed seed", sk.KID)
+		}
+		next[sk.KID] = &key{kid: sk.KID, priv: ed25519.NewKeyFromSeed(sk.Seed), created: sk.CreatedAt}
+	}
+	kr.mu.RUnlock()
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	kr.keys, kr.active = next, keys[len(keys)-1].KID
+	return nil
 }
 
 // Retire removes a key: tokens it signed stop verifying at once. The active

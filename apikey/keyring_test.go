@@ -251,3 +251,60 @@ func TestLoadOrCreateSave(t *testing.T) {
 		t.Error("keyring without its active key loaded")
 	}
 }
+
+// TestReplaceFollowsAnotherRing: a server's ring replaced with the shared
+// ring's keys signs with its last key, keeps verifying the keys it still
+// holds (tokens in the verified cache included) and stops verifying the
+// ones it no longer holds; a malformed or empty list changes nothing.
+func TestReplaceFollowsAnotherRing(t *testing.T) {
+	t.Parallel()
+	shared, _ := newTestKeyring(t)
+	server, _ := newTestKeyring(t)
+	oldKey, err := shared.Issue(Claims{MerchantID: "mer_a"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Replace(shared.Export()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Verify(oldKey); err != nil { // now cached
+		t.Fatalf("server does not verify the shared ring's key: %v", err)
+	}
+	oldKID := shared.ActiveKID()
+	newKID, err := shared.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := shared.Export()
+	if len(exp) != 2 || exp[1].KID != newKID {
+		t.Fatalf("Export %v does not end with the active key %s", exp, newKID)
+	}
+	if err := server.Replace(exp); err != nil {
+		t.Fatal(err)
+	}
+	if server.ActiveKID() != newKID {
+		t.Fatalf("active %s after Replace, want %s", server.ActiveKID(), newKID)
+	}
+	newKey, _ := server.Issue(Claims{MerchantID: "mer_a"}, time.Hour)
+	if _, err := shared.Verify(newKey); err != nil {
+		t.Fatalf("shared ring does not verify the server's new key: %v", err)
+	}
+	if err := shared.Retire(oldKID); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Replace(shared.Export()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Verify(oldKey); err == nil {
+		t.Fatal("a token of a key gone from the ring still verifies (cache)")
+	}
+	if err := server.Replace(nil); err == nil {
+		t.Fatal("Replace(nil) emptied the ring")
+	}
+	if err := server.Replace([]Seed{{KID: "k_bad", Seed: []byte("short")}}); err == nil {
+		t.Fatal("Replace took a malformed seed")
+	}
+	if server.ActiveKID() != newKID {
+		t.Fatalf("a refused Replace changed the ring: active %s", server.ActiveKID())
+	}
+}

@@ -9,9 +9,11 @@ import (
 	"github.com/paybridge/paybridge/apikey"
 )
 
-// RevokedFunc reports whether the API key with this jti was revoked (the
-// store keeps jtis, never keys). An error fails the request with a 500.
-type RevokedFunc func(ctx context.Context, jti string) (bool, error)
+// RevokedFunc reports whether a verified API key must be refused: its jti
+// revoked, or recorded for another merchant or integration than its claims
+// name (the store keeps jtis, never keys). An error fails the request with
+// a 500.
+type RevokedFunc func(ctx context.Context, c *apikey.Claims) (bool, error)
 
 // Authenticate requires "Authorization: Bearer <api key>", verifies it with
 // kr, refuses revoked keys (revoked may be nil), and puts the claims in the
@@ -30,7 +32,7 @@ func Authenticate(kr *apikey.Keyring, revoked RevokedFunc) func(http.Handler) ht
 			claims, err := kr.Verify(token)
 			if err == nil && revoked != nil {
 				var gone bool
-				gone, err = revoked(r.Context(), claims.ID)
+				gone, err = revoked(r.Context(), claims)
 				if err != nil {
 					WriteError(w, r, err)
 					return

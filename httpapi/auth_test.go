@@ -22,8 +22,8 @@ func TestAuthenticate(t *testing.T) {
 	short, _ := kr.Issue(apikey.Claims{MerchantID: "mer_a"}, time.Second)
 	kr.Now = func() time.Time { return time.Now().Add(time.Minute) } // short has expired
 	revokedErr := errors.New("db down")
-	h := Authenticate(kr, func(_ context.Context, jti string) (bool, error) {
-		if jti == "" {
+	h := Authenticate(kr, func(_ context.Context, c *apikey.Claims) (bool, error) {
+		if c.ID == "" {
 			return false, revokedErr
 		}
 		return false, nil

@@ -55,8 +55,8 @@ func setup(t *testing.T, register func(rt *httpapi.Router)) *bundle {
 	rt := httpapi.NewRouter(kr, &apitest.MemIdempotency{})
 	rt.Logger = slog.New(slog.NewJSONHandler(b.logs, nil))
 	rt.Metrics = b.metrics
-	rt.Revoked = func(_ context.Context, jti string) (bool, error) {
-		_, ok := b.revoked.Load(jti)
+	rt.Revoked = func(_ context.Context, c *apikey.Claims) (bool, error) {
+		_, ok := b.revoked.Load(c.ID)
 		return ok, nil
 	}
 	rt.HandlePublic("GET /healthz", httpapi.HealthHandler())

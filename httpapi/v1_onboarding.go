@@ -25,6 +25,18 @@ func (o *Onboarding) Routes(rt *Router) {
 	rt.HandlePublic("POST /v1/integrations", o.platform(o.createIntegration))
 	rt.HandlePublic("POST /v1/integrations/{id}/handoff", o.platform(o.redeemHandoff))
 	rt.HandleFunc("GET /v1/auth/whoami", o.whoami)
+	rt.HandlePublic("POST /v1/api-keys/{jti}/revoke", o.platform(o.revokeKey))
+}
+
+// revokeKey is the operator's revocation of one API key (as `paybridge
+// keys revoke`), authenticated with the platform secret.
+func (o *Onboarding) revokeKey(w http.ResponseWriter, r *http.Request) {
+	jti := r.PathValue("jti")
+	if err := o.Service.RevokeKey(r.Context(), jti); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, r, http.StatusOK, map[string]any{"jti": jti, "revoked": true})
 }
 
 // platform requires Authorization: Bearer <platform secret>, compared in

@@ -74,10 +74,12 @@ func (s *Service) Redeem(ctx context.Context, integrationID, code string) (*Hand
 			Currency: m.Currency, Status: m.Status}}, nil
 }
 
-// Revoked reports whether an API key's jti must be refused (revoked, or
-// its integration unlinked or bound elsewhere): httpapi's RevokedFunc.
-func (s *Service) Revoked(ctx context.Context, jti string) (bool, error) {
-	return s.Store.APIKeyRevoked(ctx, jti)
+// RevokeKey revokes one API key by its jti, the answer to one leaked key:
+// every instance refuses it on its next request (the check reads the
+// database each time), and the merchant's other keys keep working.
+// ENOTFOUND for a jti paybridge never issued.
+func (s *Service) RevokeKey(ctx context.Context, jti string) error {
+	return s.Store.RevokeAPIKey(ctx, jti, s.Now().UTC())
 }
 
 // Unlink is the operator's escape hatch: the integration forgets its

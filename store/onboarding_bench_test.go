@@ -32,7 +32,7 @@ func BenchmarkAPIKeyRevoked(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if revoked, err := db.APIKeyRevoked(ctx, jti); err != nil || revoked {
+			if revoked, err := db.APIKeyRevoked(ctx, jti, m.ID, it.ID); err != nil || revoked {
 				b.Fatalf("revoked %t err %v", revoked, err)
 			}
 		}

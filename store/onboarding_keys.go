@@ -38,10 +38,12 @@ func (db *DB) RevokeAPIKey(ctx context.Context, jti string, now time.Time) error
 }
 
 // APIKeyRevoked reports whether the key with jti must be refused: revoked,
+// recorded for another merchant or integration than its claims name (a
+// signed token is trusted for nothing the record does not bear out),
 // issued through an integration that is gone, unlinked or bound to another
 // merchant since, or never recorded (every key paybridge issues is
 // recorded, so each can be revoked by its jti).
-func (db *DB) APIKeyRevoked(ctx context.Context, jti string) (bool, error) {
+func (db *DB) APIKeyRevoked(ctx context.Context, jti, merchantID, integrationID string) (bool, error) {
 	var revoked int64
 	var merchant, integration string
 	var bound sql.NullString
@@ -53,7 +55,7 @@ func (db *DB) APIKeyRevoked(ctx context.Context, jti string) (bool, error) {
 		return true, nil
 	case err != nil:
 		return false, db.mapErr("api key revoked", err)
-	case revoked != 0:
+	case revoked != 0, merchant != merchantID, integration != integrationID:
 		return true, nil
 	case integration != "" && (!bound.Valid || bound.String != merchant):
 		return true, nil

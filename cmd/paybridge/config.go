@@ -24,9 +24,15 @@ type Config struct {
 	// MasterKey (base64, 32 bytes) seals secrets at rest. Sandbox mode
 	// keeps one in <data dir>/master.key when unset.
 	MasterKey string `env:"PAYBRIDGE_MASTER_KEY"`
-	// KeyringPath holds the API-key signing keys (default <data dir>/keys.json).
+	// KeyringPath is a keyring file of API-key signing keys (default <data
+	// dir>/keys.json), imported into the database on the first start that
+	// finds none there; the database's ring is the one in use.
 	KeyringPath string `env:"PAYBRIDGE_KEYRING_PATH"`
-	LogLevel    string `env:"PAYBRIDGE_LOG_LEVEL" envDefault:"info"`
+	// KeyringReload is how often each instance rereads the signing ring
+	// from the database, so `paybridge keys rotate|retire` reach every
+	// running server within it, without a restart.
+	KeyringReload time.Duration `env:"PAYBRIDGE_KEYRING_RELOAD" envDefault:"2s"`
+	LogLevel      string        `env:"PAYBRIDGE_LOG_LEVEL" envDefault:"info"`
 
 	Clover CloverConfig
 	Web    WebConfig    // config_web.go: SMTP and pay page

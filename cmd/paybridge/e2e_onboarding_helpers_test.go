@@ -48,7 +48,7 @@ type onb struct {
 
 // startOnboarding runs the real Main in sandbox mode with every log line
 // (debug included) captured, and a fake CRM whose return URL answers 200.
-func startOnboarding(t *testing.T) *onb {
+func startOnboarding(t *testing.T, tweak ...func(*Config)) *onb {
 	t.Helper()
 	cfg, err := loadConfig(map[string]string{})
 	if err != nil {
@@ -56,6 +56,9 @@ func startOnboarding(t *testing.T) *onb {
 	}
 	cfg.Addr, cfg.DataDir = "127.0.0.1:0", t.TempDir()
 	cfg.ReconcileInterval, cfg.TokenRefreshInterval = time.Hour, time.Hour // tests run jobs explicitly
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	logs := &lockedBuffer{}
 	m := &Main{Config: cfg, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -35,8 +35,11 @@ func TestOnboardingKeyAttacks(t *testing.T) {
 
 	// A copy of the server's keyring (same keys, own clock) signs keys the
 	// server would accept but for the property under test.
-	forger, err := apikey.LoadOrCreateKeyring(o.m.Config.KeyringPath)
+	forger, err := apikey.NewKeyring()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forger.Replace(o.m.Keyring.Export()); err != nil {
 		t.Fatal(err)
 	}
 	forger.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) }

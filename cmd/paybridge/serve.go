@@ -90,11 +90,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.DB, err = store.Open(ctx, c.DatabaseURL, store.Options{Logger: m.Logger, Migrate: true}); err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	if m.Keyring, err = apikey.LoadOrCreateKeyring(c.KeyringPath); err != nil {
-		return fmt.Errorf("keyring: %w", err)
-	}
 	if m.Sealer, err = newSealer(c); err != nil {
 		return err
+	}
+	if m.Keyring, err = openKeyring(ctx, m.DB, m.Sealer, c.KeyringPath); err != nil { // wire_keys.go
+		return fmt.Errorf("keyring: %w", err)
 	}
 	serverIP, err := c.serverIP()
 	if err != nil {
@@ -149,6 +149,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.server = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
+	m.reloadKeyring(bg) // wire_keys.go
 	if err := m.startJobs(bg); err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}

@@ -9,15 +9,18 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/paybridge/paybridge/apikey"
 	"github.com/paybridge/paybridge/httpapi"
 	"github.com/paybridge/paybridge/onboarding"
 )
 
-// revoked reports whether an API key's jti was revoked, or its integration
-// unlinked or bound to another merchant since (httpapi.Router calls it on
-// every authenticated request).
-func (m *Main) revoked(ctx context.Context, jti string) (bool, error) {
-	return m.DB.APIKeyRevoked(ctx, jti)
+// revoked reports whether an API key must be refused: its jti revoked or
+// recorded under another merchant or integration than it claims, or its
+// integration unlinked or bound to another merchant since (httpapi.Router
+// calls it on every authenticated request, so a revocation reaches every
+// instance at once).
+func (m *Main) revoked(ctx context.Context, c *apikey.Claims) (bool, error) {
+	return m.DB.APIKeyRevoked(ctx, c.ID, c.MerchantID, c.IntegrationID)
 }
 
 // onboardingRoutes builds the onboarding service and registers its routes:

@@ -12,10 +12,12 @@ import (
 	"github.com/paybridge/paybridge"
 )
 
-// OnboardingStore is a store with the onboarding tables.
+// OnboardingStore is a store with the onboarding tables and the API-key
+// signing ring.
 type OnboardingStore interface {
 	paybridge.Store
 	paybridge.OnboardingStore
+	paybridge.SigningKeyStore
 }
 
 // RunOnboarding runs the onboarding conformance suite; open returns a
@@ -30,6 +32,7 @@ func RunOnboarding(t *testing.T, open func(t *testing.T) OnboardingStore) {
 		{"ConnectBindsOnce", testConnectBindsOnce},
 		{"HandoffAndKeys", testHandoffAndKeys},
 		{"TokenRefreshCAS", testTokenRefreshCAS},
+		{"SigningKeys", testSigningKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,13 +225,21 @@ func testHandoffAndKeys(t *testing.T, s OnboardingStore) {
 	}
 	revoked := func(jti string) bool {
 		t.Helper()
-		r, err := s.APIKeyRevoked(ctx, jti)
+		r, err := s.APIKeyRevoked(ctx, jti, m.ID, it.ID)
 		ok(t, err)
 		return r
 	}
 	ok(t, s.RecordAPIKey(ctx, key("j1")))
 	if revoked("j1") {
 		t.Fatal("a live key reads as revoked")
+	}
+	// A signed token whose claims name another merchant or integration
+	// than its jti's record is refused: the record binds the key.
+	other := freshMerchant()
+	for name, claims := range map[string][2]string{"merchant": {other.ID, it.ID}, "integration": {m.ID, "other-integration"}, "none": {m.ID, ""}} {
+		if r, err := s.APIKeyRevoked(ctx, "j1", claims[0], claims[1]); err != nil || !r {
+			t.Fatalf("j1 presented with another %s: revoked %t, %v", name, r, err)
+		}
 	}
 	if !revoked("never-recorded") {
 		t.Fatal("an unrecorded key is accepted: it could never be revoked")
@@ -350,4 +361,43 @@ func testTokenRefreshCAS(t *testing.T, s OnboardingStore) {
 	}
 	_, err = s.TokenUpkeep(ctx, paybridge.NewID(paybridge.PrefixMerchant))
 	wantErr(t, err, paybridge.ENOTFOUND, "")
+}
+
+// testSigningKeys: the ring lists live keys oldest first (the last is the
+// active one), refuses a second key of one kid, and retires any key but the
+// active one.
+func testSigningKeys(t *testing.T, s OnboardingStore) {
+	ctx := context.Background()
+	keys, err := s.SigningKeys(ctx)
+	ok(t, err)
+	if len(keys) != 0 {
+		t.Fatalf("fresh store has %d signing keys", len(keys))
+	}
+	for i, kid := range []string{"k_b", "k_a", "k_c"} {
+		ok(t, s.AddSigningKey(ctx, &paybridge.SigningKey{KID: kid, SealedSeed: []byte("sealed " + kid), CreatedAt: t0.Add(time.Duration(i) * time.Second)}))
+	}
+	wantErr(t, s.AddSigningKey(ctx, &paybridge.SigningKey{KID: "k_a", SealedSeed: []byte("x"), CreatedAt: t0}), paybridge.ECONFLICT, "")
+	kids := func() string {
+		t.Helper()
+		keys, err := s.SigningKeys(ctx)
+		ok(t, err)
+		var b bytes.Buffer
+		for _, k := range keys {
+			if string(k.SealedSeed) != "sealed "+k.KID {
+				t.Fatalf("key %s came back with seed %q", k.KID, k.SealedSeed)
+			}
+			b.WriteString(k.KID + " ")
+		}
+		return b.String()
+	}
+	if got := kids(); got != "k_b k_a k_c " {
+		t.Fatalf("ring %q, want oldest first", got)
+	}
+	wantErr(t, s.RetireSigningKey(ctx, "k_c", t0), paybridge.EINVALID, "active_signing_key")
+	ok(t, s.RetireSigningKey(ctx, "k_b", t0))
+	wantErr(t, s.RetireSigningKey(ctx, "k_b", t0), paybridge.ENOTFOUND, "")
+	wantErr(t, s.RetireSigningKey(ctx, "k_nope", t0), paybridge.ENOTFOUND, "")
+	if got := kids(); got != "k_a k_c " {
+		t.Fatalf("ring after retiring k_b %q", got)
+	}
 }
