@@ -83,24 +83,42 @@ func TestOutbox(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].Subject != "two <b>" || msgs[1].Subject != "three" || msgs[1].SentAt.IsZero() {
 		t.Fatalf("messages %+v: want the last two, stamped", msgs)
 	}
-	rec := httptest.NewRecorder()
-	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox", nil))
-	body := rec.Body.String()
-	if rec.Code != 200 || !strings.Contains(body, "two &lt;b&gt;") || strings.Contains(body, "two <b>") {
-		t.Fatalf("list page %d: %s", rec.Code, body)
+	if err := o.Send(context.Background(), email.Message{To: "x@example.com", Subject: "four", Kind: "payment_link",
+		Text: "Pay: http://127.0.0.1:8080/pay/abc?lang=fr-CA\n", HTML: "<html><head></head><body><a href=\"http://127.0.0.1:8080/pay/abc\">Pay</a></body></html>"}); err != nil {
+		t.Fatal(err)
 	}
-	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+	get := func(path string) (int, string, http.Header) {
+		rec := httptest.NewRecorder()
+		o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String(), rec.Header()
+	}
+	// The list: newest first, subjects escaped, each mail's link clickable.
+	code, body, h := get("/sandbox/outbox")
+	four, three := strings.Index(body, "four"), strings.Index(body, "three")
+	if code != 200 || four < 0 || three < 0 || four > three || strings.Contains(body, "two") {
+		t.Fatalf("list page %d, want four before three and two gone: %s", code, body)
+	}
+	if !strings.Contains(body, `<a href="http://127.0.0.1:8080/pay/abc?lang=fr-CA">open its link</a>`) {
+		t.Fatalf("list page without the mail's link: %s", body)
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 		t.Fatalf("CSP %q", csp)
 	}
-	rec = httptest.NewRecorder()
-	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox?m=1", nil))
-	if !strings.Contains(rec.Body.String(), "body three") {
-		t.Fatalf("message page: %s", rec.Body.String())
+	// One message: the plain part with its link clickable, the HTML part
+	// framed under its own sandboxing CSP.
+	if _, body, _ := get("/sandbox/outbox?m=3"); !strings.Contains(body, "body three") {
+		t.Fatalf("message page: %s", body)
 	}
-	rec = httptest.NewRecorder()
-	o.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/sandbox/outbox?m=9", nil))
-	if rec.Code != 404 {
-		t.Fatalf("unknown message: %d", rec.Code)
+	_, body, _ = get("/sandbox/outbox?m=4")
+	if !strings.Contains(body, `Pay: <a href="http://127.0.0.1:8080/pay/abc?lang=fr-CA">`) || !strings.Contains(body, `src="?m=4&amp;part=html"`) {
+		t.Fatalf("message page: %s", body)
+	}
+	_, body, h = get("/sandbox/outbox?m=4&part=html")
+	if !strings.Contains(body, `<head><base target="_top"></head>`) || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("HTML part %v: %s", h, body)
+	}
+	if code, _, _ := get("/sandbox/outbox?m=9"); code != 404 {
+		t.Fatalf("unknown message: %d", code)
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 	"net/http"
 )
 
-//go:embed assets/pay.js assets/pay.css
+//go:embed assets/pay.js assets/pay.css assets/favicon.svg
 var assetFS embed.FS
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/mail.txt
 var templateFS embed.FS
 
 // asset is one embedded file with its SRI hash, computed from the exact
@@ -29,7 +29,7 @@ type assetSet map[string]*asset
 
 func loadAssets() assetSet {
 	set := assetSet{}
-	for name, ctype := range map[string]string{"pay.js": "text/javascript; charset=utf-8", "pay.css": "text/css; charset=utf-8"} {
+	for name, ctype := range map[string]string{"pay.js": "text/javascript; charset=utf-8", "pay.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"} {
 		b, err := assetFS.ReadFile("assets/" + name)
 		if err != nil {
 			panic("web: missing embedded asset " + name)
@@ -53,6 +53,16 @@ func AssetIntegrity(name string) string {
 // src is the URL of an asset, versioned by content.
 func (a *asset) src(name string) template.URL {
 	return template.URL("/pay-assets/" + name + "?v=" + a.version)
+}
+
+// FaviconPath is the icon's URL (versioned by content), for pages outside
+// this package; every page links it, so no browser asks for /favicon.ico.
+func FaviconPath() string { return string(loadAssets()["favicon.svg"].src("favicon.svg")) }
+
+// serveFavicon answers a browser that asks for /favicon.ico anyway (a page
+// without the link, a bookmark) with the icon's address.
+func (s *Server) serveFavicon(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, string(s.assets["favicon.svg"].src("favicon.svg")), http.StatusMovedPermanently)
 }
 
 func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {

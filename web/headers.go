@@ -13,9 +13,13 @@ import (
 func (s *Server) csp() string {
 	sdk := origin(s.SDKURL)
 	forms := "'self'"
+	seen := map[string]bool{}
 	for _, o := range s.CheckoutOrigins {
-		if o = origin(o); o != "" {
+		// Clover's web and checkout origins are one in the sandbox: each
+		// origin is named once.
+		if o = origin(o); o != "" && !seen[o] {
 			forms += " " + o
+			seen[o] = true
 		}
 	}
 	frames := "'none'"

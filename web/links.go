@@ -3,12 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/billing"
-	"github.com/paybridge/paybridge/email"
 )
 
 // MaxLinkTTL bounds expires_in.
@@ -80,16 +78,16 @@ func (s *Server) SendLink(ctx context.Context, c billing.Caller, invoiceID, to, 
 	if err != nil {
 		return fail(err)
 	}
-	v := &view{Locale: locale}
+	// The link opens the page in the mail's language.
+	u += "?lang=" + locale
+	v := &view{Locale: locale, Link: u}
 	v.fillInvoice(mer.Name, inv)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s — %s\n\n", v.T("invoice"), inv.Number, mer.Name)
-	for _, li := range v.Lines {
-		fmt.Fprintf(&b, "  %s × %d  %s\n", li.Description, li.Quantity, li.Amount)
+	m, err := renderMail("mail_link", v)
+	if err != nil {
+		return fail(err)
 	}
-	fmt.Fprintf(&b, "\n%s: %s\n%s: %s\n%s: %s\n%s: %s\n\n%s\n%s\n", v.T("subtotal"), v.Subtotal, v.T("tax"), v.Tax,
-		v.T("total"), v.Total, v.T("due"), v.Due, v.T("pay"), u)
-	m := email.Message{To: to, Subject: fmt.Sprintf("%s %s — %s (%s)", v.T("invoice"), inv.Number, mer.Name, v.Due), Text: b.String(), Kind: "payment_link"}
+	m.To, m.Kind = to, "payment_link"
+	m.Subject = fmt.Sprintf("%s %s — %s (%s)", v.T("invoice"), inv.Number, mer.Name, v.Due)
 	if err := s.Mail.Send(ctx, m); err != nil {
 		s.Logger.Error("send payment link", "invoice_id", inv.ID, "err", err)
 		return fail(paybridge.Errorf(paybridge.EUNAVAILABLE, "", "the email could not be sent; try again").WithCode("email_failed"))

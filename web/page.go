@@ -144,12 +144,18 @@ func (s *Server) receipt(ctx context.Context, w http.ResponseWriter, r *http.Req
 
 // payments lists the invoice's payments, oldest first.
 func (s *Server) payments(ctx context.Context, lc *linkCtx) ([]*paybridge.Payment, error) {
+	return s.invoicePayments(ctx, lc.mer.ID, lc.inv.ID)
+}
+
+// invoicePayments lists an invoice's payments, oldest first (at most
+// 1,000).
+func (s *Server) invoicePayments(ctx context.Context, merchantID, invoiceID string) ([]*paybridge.Payment, error) {
 	var all []*paybridge.Payment
 	cursor := ""
 	for {
-		ps, next, err := s.Store.ListPayments(ctx, lc.mer.ID, paybridge.PaymentFilter{InvoiceID: lc.inv.ID, Cursor: cursor, Limit: 100})
+		ps, next, err := s.Store.ListPayments(ctx, merchantID, paybridge.PaymentFilter{InvoiceID: invoiceID, Cursor: cursor, Limit: 100})
 		if err != nil {
-			s.Logger.Error("pay page: list payments", "invoice_id", lc.inv.ID, "err", err)
+			s.Logger.Error("pay page: list payments", "invoice_id", invoiceID, "err", err)
 			return nil, err
 		}
 		all = append(all, ps...)

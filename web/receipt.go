@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -91,21 +90,17 @@ func (s *Server) receiptMessage(ctx context.Context, p *paybridge.Payment, local
 	if err != nil || cu.Email == "" {
 		return email.Message{}, err
 	}
-	v := &view{Locale: locale}
+	ps, err := s.invoicePayments(ctx, p.MerchantID, p.InvoiceID)
+	if err != nil {
+		return email.Message{}, err
+	}
+	v := &view{Locale: locale, Kind: "receipt"}
 	v.fillInvoice(mer.Name, inv)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s — %s %s\n%s\n\n", v.T("receipt"), v.T("invoice"), inv.Number, mer.Name)
-	fmt.Fprintf(&b, "%s: %s\n", v.T("payment"), v.money(p.Amount))
-	if p.TipAmount > 0 {
-		fmt.Fprintf(&b, "%s: %s\n", v.T("tip_paid"), v.money(p.TipAmount))
-	}
-	fmt.Fprintf(&b, "%s: %s\n", v.T("charged"), v.money(p.Amount+p.TipAmount))
-	if p.Card != nil && p.Card.Last4 != "" {
-		fmt.Fprintf(&b, "%s: %s •••• %s\n", v.T("card_used"), p.Card.Brand, p.Card.Last4)
-	}
-	fmt.Fprintf(&b, "%s: %s\n%s: %s\n\n%s\n", v.T("total"), v.Total, v.T("due"), v.Due, v.T("thanks"))
-	return email.Message{To: cu.Email, Subject: fmt.Sprintf("%s %s — %s", v.T("receipt"), inv.Number, mer.Name),
-		Text: b.String(), Kind: "receipt"}, nil
+	v.fillPayments(ps)
+	m, err := renderMail("mail_receipt", v)
+	m.To, m.Kind = cu.Email, "receipt"
+	m.Subject = fmt.Sprintf("%s %s — %s", v.T("receipt"), inv.Number, mer.Name)
+	return m, err
 }
 
 // SweepReceipts mails the receipts still owed for pay-page payments that

@@ -89,7 +89,8 @@ type Registrar interface {
 //	POST /pay/{token}                   submit (CSRF-checked, rate-limited, idempotent per form)
 //	GET  /pay/{token}/attempt/{key}     the outcome of one submit (PRG target)
 //	POST /pay/{token}/checkout          create a hosted checkout session and redirect
-//	GET  /pay-assets/{file}             pay.js and pay.css (SRI-hashed)
+//	GET  /pay-assets/{file}             pay.js and pay.css (SRI-hashed), favicon.svg
+//	GET  /favicon.ico                   a redirect to favicon.svg
 //	POST /webhooks/clover/checkout      Clover's signed hosted-checkout webhook
 func (s *Server) Register(r Registrar) {
 	s.init()
@@ -99,6 +100,7 @@ func (s *Server) Register(r Registrar) {
 	r.HandlePublic("GET /pay/{token}/attempt/{key}", s.page(http.HandlerFunc(s.getAttempt)))
 	r.HandlePublic("POST /pay/{token}/checkout", s.page(cop.Handler(http.HandlerFunc(s.postCheckout))))
 	r.HandlePublic("GET /pay-assets/{file}", http.HandlerFunc(s.serveAsset))
+	r.HandlePublic("GET /favicon.ico", http.HandlerFunc(s.serveFavicon))
 	r.HandlePublic("POST /webhooks/clover/checkout", http.HandlerFunc(s.checkoutWebhook))
 }
 

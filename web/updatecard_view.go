@@ -79,6 +79,7 @@ type cardView struct {
 	CloverMID   string
 	SDK         template.URL
 	CSS, JS     assetRef
+	Icon        template.URL
 }
 
 // T translates a key.
@@ -123,4 +124,5 @@ func (s *Server) fillCardAssets(v *cardView) {
 	v.CSS = assetRef{css.src("pay.css"), css.integrity}
 	v.JS = assetRef{js.src("pay.js"), js.integrity}
 	v.SDK = template.URL(s.SDKURL)
+	v.Icon = s.assets["favicon.svg"].src("favicon.svg")
 }

@@ -48,7 +48,9 @@ type view struct {
 	ReceiptTo        string
 	Remaining        string
 	Refresh          bool
+	Link             string // a mail's pay-page link
 	CSS, JS          assetRef
+	Icon             template.URL
 }
 
 type lineView struct {
@@ -63,7 +65,8 @@ type tipView struct {
 }
 
 type paymentView struct {
-	Date, Card, Amount, Tip, Charged string
+	N                                     int
+	Date, Card, Amount, Tip, Charged, Ref string
 }
 
 type assetRef struct {
@@ -180,13 +183,16 @@ var tipPercents = []int{15, 18, 20}
 // tipFor is pct percent of amount, half up.
 func tipFor(amount int64, pct int) int64 { return (amount*int64(pct) + 50) / 100 }
 
-// fillPayments lists an invoice's settled payments on a receipt.
+// fillPayments lists an invoice's settled payments on a receipt, each with
+// its date, card, amount, tip, total charged and reference (the payment's
+// id, which the business finds it by).
 func (v *view) fillPayments(ps []*paybridge.Payment) {
 	for _, p := range ps {
 		if !p.Status.Settled() {
 			continue
 		}
-		pv := paymentView{Date: p.CreatedAt.Format("2006-01-02"), Amount: v.money(p.Amount), Charged: v.money(p.Amount + p.TipAmount)}
+		pv := paymentView{N: len(v.Payments) + 1, Date: formatDate(p.CreatedAt, v.Locale), Amount: v.money(p.Amount),
+			Charged: v.money(p.Amount + p.TipAmount), Ref: p.ID}
 		if p.TipAmount > 0 {
 			pv.Tip = v.money(p.TipAmount)
 		}
@@ -203,6 +209,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, v *v
 	css, js := s.assets["pay.css"], s.assets["pay.js"]
 	v.CSS = assetRef{css.src("pay.css"), css.integrity}
 	v.JS = assetRef{js.src("pay.js"), js.integrity}
+	v.Icon = s.assets["favicon.svg"].src("favicon.svg")
 	v.SDK = template.URL(s.SDKURL)
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "layout", v); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -109,5 +110,30 @@ func TestPayPageKeepsChoices(t *testing.T) {
 	}
 	if n := len(e.charges()); n != 0 {
 		t.Fatalf("%d charges after refusals and a decline", n)
+	}
+}
+
+// TestPayPageFaviconAndCSP: the page links its icon and /favicon.ico leads
+// to it (no 404 on any page), and each CSP directive names Clover's origin
+// at most once (the sandbox's web and checkout origins are one).
+func TestPayPageFaviconAndCSP(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	_, html, h := getPage(t, e.m.Sandbox.DemoPaymentURL)
+	if !strings.Contains(html, `<link rel="icon" href="/pay-assets/favicon.svg?v=`) {
+		t.Errorf("the page links no icon")
+	}
+	for _, dir := range strings.Split(h.Get("Content-Security-Policy"), ";") {
+		if n := strings.Count(dir, e.m.Sim.Options().BaseURL); n > 1 {
+			t.Errorf("CSP directive %q names Clover %d times", dir, n)
+		}
+	}
+	resp, err := http.Get(e.m.URL + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Fatalf("/favicon.ico = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }

@@ -82,3 +82,46 @@ func TestPayPageReconciledPaymentGetsOneReceipt(t *testing.T) {
 		t.Fatalf("Clover charged %d times, want 1", n)
 	}
 }
+
+// TestReceiptListsEachPayment: after a partial payment with a tip and the
+// rest in full, in French, the receipt page and the second receipt mail
+// (text and HTML) list both payments apart, each with its date, card,
+// amount, tip and reference; the emailed link opens the page in French.
+func TestReceiptListsEachPayment(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	mails := e.m.Outbox.Subscribe()
+	inv, _ := e.choiceInvoice()
+	sent := e.must(200, "POST", "/v1/invoices/"+inv+"/send", map[string]any{"locale": "fr-CA"})
+	link := sent["url"].(string)
+	if m := <-mails; !strings.HasSuffix(link, "?lang=fr-CA") || !strings.Contains(m.Text, link) || !strings.Contains(m.HTML, `href="`+link+`"`) {
+		t.Fatalf("link %q, mail %+v", link, m)
+	}
+	_, html, _ := getPage(t, link) // no Accept-Language: the link alone says French
+	if !strings.Contains(html, `<html lang="fr-CA">`) || !strings.Contains(html, "Montant dû") {
+		t.Fatalf("the emailed link's page is not French:\n%s", html)
+	}
+	_, body := submit(t, link, formOf(t, html), url.Values{"token": {e.token(visaOK)}, "amount_choice": {"partial"}, "partial_amount": {"20,00"}, "tip": {"15"}, "total": {"2300"}})
+	if !strings.Contains(body, "Payer le solde restant") {
+		t.Fatalf("after the partial payment:\n%s", body)
+	}
+	<-mails
+	_, html, _ = getPage(t, link)
+	_, body = submit(t, link, formOf(t, html), url.Values{"token": {e.token("5555555555554444")}})
+	pays := e.must(200, "GET", "/v1/payments?invoice_id="+inv, nil)["data"].([]any)
+	if len(pays) != 2 {
+		t.Fatalf("%d payments, want 2", len(pays))
+	}
+	var m = <-mails
+	for _, part := range []struct{ name, text string }{{"page", body}, {"mail text", m.Text}, {"mail HTML", m.HTML}} {
+		for _, want := range []string{"Paiement 1", "Paiement 2", "20,00\u00a0$\u00a0US", "3,00\u00a0$\u00a0US", "115,00\u00a0$\u00a0US", "4242", "4444", "Référence",
+			pays[0].(map[string]any)["id"].(string), pays[1].(map[string]any)["id"].(string)} {
+			if !strings.Contains(part.text, want) {
+				t.Errorf("%s lacks %q:\n%s", part.name, want, part.text)
+			}
+		}
+	}
+	if strings.Count(body, `<section class="pmt"`) != 2 {
+		t.Errorf("receipt page: want each payment in its own section:\n%s", body)
+	}
+}
