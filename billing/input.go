@@ -118,7 +118,9 @@ func invalid(param, code, format string, args ...any) error {
 	return paybridge.Errorf(paybridge.EINVALID, param, format, args...).WithCode(code)
 }
 
-func validateEmail(param, email string) error {
+// ValidateEmail accepts one bare address as net/mail parses it (no display
+// name, no CRLF or other header junk), of at most 254 bytes.
+func ValidateEmail(param, email string) error {
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || len(email) > 254 {
 		return invalid(param, "invalid_email", "%s must be a valid email address", param)
@@ -153,7 +155,7 @@ func (in *CustomerInput) validate() error {
 	if in.Email == "" {
 		return invalid("email", "parameter_missing", "email is required")
 	}
-	if err := validateEmail("email", in.Email); err != nil {
+	if err := ValidateEmail("email", in.Email); err != nil {
 		return err
 	}
 	if err := validateText("name", in.Name, 200); err != nil {

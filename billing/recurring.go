@@ -16,7 +16,7 @@ type PlanInput struct {
 	Amount        int64  `json:"amount"`
 	Currency      string `json:"currency"`
 	Interval      string `json:"interval"`
-	IntervalCount int    `json:"interval_count"`
+	IntervalCount *int   `json:"interval_count"` // absent: 1
 }
 
 // SubscriptionInput subscribes a customer with a card on file to a plan.
@@ -59,10 +59,11 @@ func (s *Service) CreatePlan(ctx context.Context, c Caller, in PlanInput) (*payb
 	if !slices.Contains(paybridge.PlanIntervals, in.Interval) {
 		return nil, invalid("interval", "invalid_interval", "interval must be day, week, month or year")
 	}
-	if in.IntervalCount == 0 {
-		in.IntervalCount = 1
+	count := 1
+	if in.IntervalCount != nil { // an explicit 0 is refused, not read as 1
+		count = *in.IntervalCount
 	}
-	if in.IntervalCount < 1 || in.IntervalCount > 365 {
+	if count < 1 || count > 365 {
 		return nil, invalid("interval_count", "invalid_interval", "interval_count must be between 1 and 365")
 	}
 	m, auth, err := s.merchantAuth(ctx, c.MerchantID, true)
@@ -73,7 +74,7 @@ func (s *Service) CreatePlan(ctx context.Context, c Caller, in PlanInput) (*payb
 		return nil, invalid("currency", "invalid_currency", "the merchant takes %s", m.Currency)
 	}
 	p := &paybridge.Plan{ID: paybridge.NewID(paybridge.PrefixPlan), MerchantID: m.ID, Name: in.Name, Amount: in.Amount,
-		Currency: in.Currency, Interval: in.Interval, IntervalCount: in.IntervalCount, Active: true, CreatedAt: s.Now().UTC()}
+		Currency: in.Currency, Interval: in.Interval, IntervalCount: count, Active: true, CreatedAt: s.Now().UTC()}
 	cp, err := s.Clover.CreatePlan(ctx, auth, clover.PlanParams{Name: p.Name, Amount: p.Amount,
 		Interval: strings.ToUpper(p.Interval), IntervalCount: p.IntervalCount},
 		&clover.RequestOptions{IdempotencyKey: derivedKey(p.ID, "plan")})

@@ -30,7 +30,9 @@ type Validator interface {
 //
 //   - unsupported_media_type (415): Content-Type is not application/json;
 //   - body_too_large: more than MaxBodyBytes;
-//   - empty_body; malformed_json (message names the byte offset);
+//   - empty_body; invalid_utf8 (not UTF-8, or a lone \uD800-style
+//     surrogate escape, which encoding/json would store as U+FFFD);
+//     malformed_json (message names the byte offset);
 //     trailing_data after the object; duplicate_field;
 //   - raw_card_data: a card number anywhere (name, string or number), param
 //     the path; checked before dst is touched, and the digits never appear
@@ -78,6 +80,9 @@ func DecodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &paybridge.Error{Kind: paybridge.EINVALID, Code: "empty_body",
 			Message: "Request body is empty; send a JSON object."}
+	}
+	if err := checkUTF8(body); err != nil {
+		return err
 	}
 	tree, err := parseTree(body)
 	if err != nil {

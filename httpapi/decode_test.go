@@ -190,3 +190,32 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeRefusesBadUTF8: invalid UTF-8 and lone surrogate escapes are
+// a 400 invalid_utf8 naming the offset, not text stored as U+FFFD; a
+// proper surrogate pair and escaped backslashes pass.
+func TestDecodeRefusesBadUTF8(t *testing.T) {
+	t.Parallel()
+	type in struct {
+		Name string `json:"name"`
+	}
+	for body, want := range map[string]string{
+		"{\"name\":\"a\xffb\"}":            "invalid_utf8",
+		"{\"name\":\"\xc3\"}":              "invalid_utf8",
+		`{"name":"\ud800"}`:                "invalid_utf8",
+		`{"name":"\udc00x"}`:               "invalid_utf8",
+		`{"name":"\ud800\u0041"}`:          "invalid_utf8",
+		`{"name":"\ud83d\ude00"}`:          "",
+		`{"name":"\\ud800"}`:               "", // a backslash, then text
+		`{"name":"caf\u00e9 \"q\" \\ \/"}`: "",
+	} {
+		var dst in
+		err := DecodeBytes([]byte(body), &dst)
+		if got := paybridge.ErrorCode(err); got != want {
+			t.Errorf("%q: code %q (%v), want %q", body, got, err, want)
+		}
+		if want != "" && dst.Name != "" {
+			t.Errorf("%q: decoded %q despite the refusal", body, dst.Name)
+		}
+	}
+}

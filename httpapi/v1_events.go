@@ -186,6 +186,12 @@ func (v *Events) redeliver(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
+	if in.EndpointID != "" { // an unknown endpoint is a 404, not 0 deliveries queued
+		if _, err := v.Store.GetWebhookEndpoint(r.Context(), merchantOf(r), in.EndpointID); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+	}
 	n, err := v.Redeliverer.Redeliver(r.Context(), merchantOf(r), r.PathValue("id"), in.EndpointID)
 	if err != nil {
 		WriteError(w, r, err)

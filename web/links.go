@@ -60,7 +60,11 @@ func (s *Server) SendLink(ctx context.Context, c billing.Caller, invoiceID, to, 
 	if inv.AmountDue() == 0 {
 		return fail(paybridge.Errorf(paybridge.ECONFLICT, "", "invoice %s has nothing due", inv.ID).WithCode("invoice_not_payable"))
 	}
-	if to == "" {
+	if to != "" { // a header injection or junk is the caller's mistake: 400, not a failed send
+		if err := billing.ValidateEmail("to", to); err != nil {
+			return fail(err)
+		}
+	} else {
 		cu, err := s.Store.GetCustomer(ctx, c.MerchantID, inv.CustomerID)
 		if err != nil {
 			return fail(err)

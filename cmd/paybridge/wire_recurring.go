@@ -5,10 +5,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
+	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/billing"
 	"github.com/paybridge/paybridge/httpapi"
 )
@@ -56,9 +56,8 @@ func (m *Main) advanceTestClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Seconds <= 0 || in.Seconds > 10*366*24*3600 {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]any{"title": "seconds must be positive", "status": 400, "code": "invalid_duration"})
+		httpapi.WriteError(w, r, paybridge.Errorf(paybridge.EINVALID, "seconds",
+			"seconds must be between 1 and %d (ten years)", 10*366*24*3600).WithCode("invalid_duration"))
 		return
 	}
 	d := time.Duration(in.Seconds) * time.Second
