@@ -23,6 +23,7 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 	if err != nil {
 		return nil, err
 	}
+	ctx = s.bound(ctx)
 	inv, err := s.Store.GetInvoice(ctx, c.MerchantID, invoiceID)
 	if err != nil {
 		return nil, err
@@ -94,6 +95,7 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 	if err != nil {
 		return nil, err
 	}
+	ctx = s.bound(ctx)
 	if err := paybridge.ValidateAmount("amount", in.Amount); err != nil {
 		return nil, err
 	}
@@ -243,10 +245,12 @@ func (s *Service) settle(ctx context.Context, c Caller, p *paybridge.Payment, fr
 			p.Status = paybridge.PaymentAuthorized
 		}
 		p.Source, p.FailureCode, p.FailureMessage = "", "", ""
-	case clover.IsUnknownOutcome(callErr) || repeating && !clover.IsDecline(callErr):
+	case clover.IsUnknownOutcome(callErr) || clover.IsCutShort(callErr) || repeating && !clover.IsDecline(callErr):
 		// Repeating a request whose first try may have reached Clover, only
 		// success or the (replayed) decline tells what happened; a 429, a
 		// 401 or any other refusal of this try says nothing of the first.
+		// A call the request's bound cut short, even before it was sent,
+		// goes on in the background (PaymentWait).
 		if repeating && clover.IsUnauthorized(callErr) {
 			s.reauthorize(ctx, p.MerchantID)
 		}
@@ -308,6 +312,7 @@ func (s *Service) ListPayments(ctx context.Context, c Caller, f paybridge.Paymen
 // Clover key is derived from the payment, so repeating a capture whose
 // answer was lost captures once.
 func (s *Service) CapturePayment(ctx context.Context, c Caller, id string, in CaptureInput) (*paybridge.Payment, error) {
+	ctx = s.bound(ctx)
 	p, err := s.Store.GetPayment(ctx, c.MerchantID, id)
 	if err != nil {
 		return nil, err
@@ -346,6 +351,7 @@ func (s *Service) CapturePayment(ctx context.Context, c Caller, id string, in Ca
 // VoidPayment releases an authorization. Clover's ecommerce API voids an
 // uncaptured charge by refunding it in full.
 func (s *Service) VoidPayment(ctx context.Context, c Caller, id string) (*paybridge.Payment, error) {
+	ctx = s.bound(ctx)
 	p, err := s.Store.GetPayment(ctx, c.MerchantID, id)
 	if err != nil {
 		return nil, err
@@ -387,7 +393,7 @@ func (s *Service) followUpError(ctx context.Context, merchantID, what string, er
 	if clover.IsUnauthorized(err) {
 		s.reauthorize(ctx, merchantID)
 	}
-	if clover.IsUnknownOutcome(err) {
+	if clover.IsUnknownOutcome(err) || clover.IsCutShort(err) {
 		return unavailable(what)
 	}
 	return cloverError("", err)

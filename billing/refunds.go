@@ -15,6 +15,7 @@ import (
 // refunds can never together exceed what was paid; the tip is not
 // refundable through paybridge (it was never part of the amount).
 func (s *Service) CreateRefund(ctx context.Context, c Caller, in RefundInput) (*paybridge.Refund, error) {
+	ctx = s.bound(ctx)
 	if in.PaymentID == "" {
 		return nil, invalid("payment_id", "parameter_missing", "payment_id is required")
 	}
@@ -105,6 +106,7 @@ func (s *Service) ListRefunds(ctx context.Context, c Caller, f paybridge.RefundF
 // Only an invoice whose Clover order was paid can return items this way; an
 // invoice paid in parts is refunded payment by payment instead.
 func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, in ReturnInput) (*paybridge.Return, error) {
+	ctx = s.bound(ctx)
 	inv, err := s.Store.GetInvoice(ctx, c.MerchantID, invoiceID)
 	if err != nil {
 		return nil, err
@@ -218,7 +220,7 @@ func outcome(err error, repeating bool, attempts *int, next *time.Time, now time
 	if err == nil {
 		return paybridge.RefundSucceeded, "", ""
 	}
-	if clover.IsUnknownOutcome(err) || repeating {
+	if clover.IsUnknownOutcome(err) || clover.IsCutShort(err) || repeating {
 		*attempts++
 		*next = now.Add(backoff(*attempts))
 		return paybridge.RefundUnknown, "", ""

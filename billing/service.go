@@ -43,6 +43,13 @@ type Service struct {
 	// Clover refuses charges without one; paybridge refuses to start
 	// outside sandbox mode without it (PAYBRIDGE_SERVER_IP).
 	ServerIP string
+	// PaymentWait bounds the Clover calls of a payment, capture, void,
+	// refund or return request from its start (0: MoneyTimeout alone). A
+	// call cut short leaves the payment or refund in flight (unknown),
+	// answered as processing and settled in the background by the
+	// reconciler with the same Clover idempotency key, instead of holding
+	// the CRM's request through a chain of retries.
+	PaymentWait time.Duration
 	// OnCardSaved is told of every card saved on file (recurring billing
 	// resumes with it); optional.
 	OnCardSaved func(ctx context.Context, card *paybridge.Card)
@@ -88,6 +95,15 @@ type Caller struct {
 // the reconciler would later complete what the CRM believes failed.
 func (s *Service) detach(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), s.MoneyTimeout)
+}
+
+// bound sets the PaymentWait deadline on the Clover calls a request makes
+// from now (clover.WithDeadline: it survives detach).
+func (s *Service) bound(ctx context.Context) context.Context {
+	if s.PaymentWait <= 0 {
+		return ctx
+	}
+	return clover.WithDeadline(ctx, time.Now().Add(s.PaymentWait))
 }
 
 // credentialsAAD binds a merchant's sealed credentials to its row.

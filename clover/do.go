@@ -93,10 +93,37 @@ func budgetExhausted() *Error {
 		Message: "Clover's rate budget for this merchant is exhausted; retry shortly."}
 }
 
+// deadlineKey carries the time by which every Clover call must end.
+type deadlineKey struct{}
+
+// WithDeadline returns ctx under which every Clover call ends by t, its
+// retries included: a caller that must answer in bounded time (a payment
+// request, DESIGN.md §4) sets it once for all the calls it makes. Unlike a
+// context deadline it survives context.WithoutCancel, which money
+// movements use so that a client hanging up does not abandon them, and it
+// bounds only the calls, not the recording of their outcome afterwards. A
+// call cut short after it was sent is an unknown outcome (IsUnknownOutcome);
+// one cut short before is IsCutShort. An earlier deadline already set wins.
+func WithDeadline(ctx context.Context, t time.Time) context.Context {
+	if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok && d.Before(t) {
+		return ctx
+	}
+	return context.WithValue(ctx, deadlineKey{}, t)
+}
+
+// IsCutShort reports whether a call failed because a deadline ran out,
+// WithDeadline's or the context's, whether or not it was sent.
+func IsCutShort(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
+
 // do performs r with retries and decodes a success body into out (if
 // non-nil). Errors are *Error (Clover answered), *TransportError (no
 // answer), or a local error before anything was sent.
 func (c *Client) do(ctx context.Context, r *request, out any) error {
+	if d, ok := ctx.Value(deadlineKey{}).(time.Time); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d)
+		defer cancel()
+	}
 	var body []byte
 	if r.body != nil {
 		b, err := json.Marshal(r.body)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -41,18 +42,33 @@ const MaxIdempotencyKeyLen = 255
 //
 //   - same key, same request (SHA-256 of method, path and body), completed:
 //     the stored status and body are replayed with Idempotent-Replayed: true;
+//     a stored 202 (a payment still processing) is answered from the
+//     payment as it is now, and replaced by the final answer once there is
+//     one (so retrying until the status is not 202 learns the outcome);
 //   - same key, different request: 422 idempotency_key_reused;
 //   - same key while the first request is still running: 409
-//     idempotency_in_flight;
+//     idempotency_in_flight; but when the process running it has died (its
+//     lease expired: Orphaned), the key is finished from its recovery point
+//     by fin (see Recovery) and the retry gets that answer;
 //   - a response with status < 500 is stored on completion; on ≥ 500 (or a
-//     panic) the key is released so the client can retry. The response is
-//     held until then: the client never sees an answer that is not stored.
+//     panic) the key is released so the client can retry, unless the
+//     request had already created its resource (a payment), which then
+//     answers instead. The response is held until then: the client never
+//     sees an answer that is not stored.
 //
+// The handler runs with a paybridge.RequestKey in its context, so the
+// store records the key's recovery point with the resource it creates.
 // Only the hash and the response are stored, never the request body, so a
 // request refused for raw card data leaves no card number behind. Requests
 // without the header, and methods other than POST, pass through. now may be
-// nil (time.Now).
+// nil (time.Now); fin may be nil (no recovery: orphaned keys stay 409).
 func Idempotency(store IdempotencyStore, now func() time.Time) func(http.Handler) http.Handler {
+	return IdempotencyRecovering(store, nil, now)
+}
+
+// IdempotencyRecovering is Idempotency with a Finisher for the keys of
+// requests whose process died.
+func IdempotencyRecovering(store IdempotencyStore, fin Finisher, now func() time.Time) func(http.Handler) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
@@ -78,24 +94,43 @@ func Idempotency(store IdempotencyStore, now func() time.Time) func(http.Handler
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			rec := &paybridge.IdempotencyRecord{
-				MerchantID:  claims.MerchantID,
-				Key:         key[0],
-				RequestHash: requestHash(r, body),
-				CreatedAt:   now().UTC(),
-			}
 			// The outcome must be recorded even if the client hangs up.
 			ctx := context.WithoutCancel(r.Context())
-			prev, err := store.BeginIdempotent(ctx, rec)
-			if err != nil {
-				WriteError(w, r, err)
-				return
-			}
-			if prev != nil {
+			for range 2 { // a second time after an orphaned key was released
+				rec := &paybridge.IdempotencyRecord{
+					MerchantID:  claims.MerchantID,
+					Key:         key[0],
+					RequestHash: requestHash(r, body),
+					CreatedAt:   now().UTC(),
+					Claim:       rand.Text(),
+				}
+				prev, err := store.BeginIdempotent(ctx, rec)
+				if err != nil {
+					WriteError(w, r, err)
+					return
+				}
+				if prev == nil {
+					rk := paybridge.RequestKey{MerchantID: rec.MerchantID, Key: rec.Key, Claim: rec.Claim}
+					run(paybridge.WithRequestKey(ctx, rk), w, r.WithContext(paybridge.WithRequestKey(r.Context(), rk)), next, store, fin, rec)
+					return
+				}
+				if prev.RequestHash == rec.RequestHash && fin != nil {
+					switch {
+					case !prev.Completed && prev.Orphaned:
+						if prev, err = fin.Finish(ctx, prev); err != nil {
+							WriteError(w, r, err)
+							return
+						} else if prev == nil {
+							continue // released: run the request afresh
+						}
+					case prev.Completed && prev.Status == http.StatusAccepted && prev.Resource != "":
+						prev = fin.Refresh(ctx, prev)
+					}
+				}
 				replay(w, r, prev, rec.RequestHash)
 				return
 			}
-			run(ctx, w, r, next, store, rec)
+			WriteError(w, r, inFlight())
 		})
 	}
 }
@@ -130,8 +165,7 @@ func replay(w http.ResponseWriter, r *http.Request, prev *paybridge.IdempotencyR
 		WriteError(w, r, &paybridge.Error{Kind: paybridge.EUNPROCESSABLE, Code: "idempotency_key_reused", Param: "Idempotency-Key",
 			Message: "This Idempotency-Key was already used with a different request; use a new key for a new request."})
 	case !prev.Completed:
-		WriteError(w, r, &paybridge.Error{Kind: paybridge.ECONFLICT, Code: "idempotency_in_flight", Param: "Idempotency-Key",
-			Message: "A request with this Idempotency-Key is still being processed; retry later."})
+		WriteError(w, r, inFlight())
 	default:
 		h := w.Header()
 		ct := "application/json"
@@ -146,9 +180,14 @@ func replay(w http.ResponseWriter, r *http.Request, prev *paybridge.IdempotencyR
 	}
 }
 
+func inFlight() error {
+	return &paybridge.Error{Kind: paybridge.ECONFLICT, Code: "idempotency_in_flight", Param: "Idempotency-Key",
+		Message: "A request with this Idempotency-Key is still being processed; retry later."}
+}
+
 // run serves the first request for a key, capturing its response, and
 // stores or releases the key when the handler returns (or panics).
-func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.Handler, store IdempotencyStore, rec *paybridge.IdempotencyRecord) {
+func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.Handler, store IdempotencyStore, fin Finisher, rec *paybridge.IdempotencyRecord) {
 	d, deferring := store.(Deferrer)
 	if deferring {
 		r = r.WithContext(d.Defer(r.Context()))
@@ -166,12 +205,29 @@ func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.
 	}()
 	next.ServeHTTP(cw, r)
 	done = true
-	status := cw.statusCode()
+	status, body := cw.statusCode(), cw.body.Bytes()
 	var err error
 	if status >= 500 {
 		err = store.ReleaseIdempotent(ctx, rec.MerchantID, rec.Key)
+		if paybridge.ErrorCode(err) == "idempotency_created" && fin != nil {
+			// The request made its payment, then failed: it answers with
+			// that payment's outcome, as any retry will.
+			var got *paybridge.IdempotencyRecord
+			cur := *rec
+			if got, err = store.BeginIdempotent(ctx, &cur); err == nil && got != nil && !got.Completed {
+				got, err = fin.Finish(ctx, got)
+			}
+			if err == nil && got != nil && got.Completed {
+				status, body = got.Status, got.Body
+				h := w.Header()
+				h.Set("Content-Length", strconv.Itoa(len(body)))
+				if status < 400 {
+					h.Set("Content-Type", "application/json")
+				}
+			}
+		}
 	} else {
-		err = store.CompleteIdempotent(ctx, rec.MerchantID, rec.Key, status, cw.body.Bytes())
+		err = store.CompleteIdempotent(ctx, rec.MerchantID, rec.Key, status, body)
 	}
 	if err != nil {
 		// A retry may see 409 until the key expires, so it must be loud in
@@ -185,7 +241,7 @@ func run(ctx context.Context, w http.ResponseWriter, r *http.Request, next http.
 		}
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(cw.body.Bytes())
+	_, _ = w.Write(body)
 }
 
 // captureWriter keeps a response's status and body for the idempotency

@@ -26,7 +26,10 @@ type Router struct {
 	Keyring     *apikey.Keyring
 	Revoked     RevokedFunc // nil: no revocation check
 	Idempotency IdempotencyStore
-	Now         func() time.Time
+	// Finisher finishes the Idempotency-Keys of requests whose process
+	// died (Recovery); nil: such keys answer 409 until they expire.
+	Finisher Finisher
+	Now      func() time.Time
 
 	mux      *http.ServeMux
 	once     sync.Once
@@ -82,7 +85,7 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 	if rt.Keyring == nil || rt.Idempotency == nil {
 		panic("httpapi: Router.Handle needs a Keyring and an IdempotencyStore")
 	}
-	h = Idempotency(rt.Idempotency, rt.Now)(h)
+	h = IdempotencyRecovering(rt.Idempotency, rt.Finisher, rt.Now)(h)
 	h = Authenticate(rt.Keyring, rt.Revoked)(h)
 	rt.HandlePublic(pattern, h)
 }

@@ -8,25 +8,36 @@ import (
 	"github.com/paybridge/paybridge/billing"
 )
 
-// respondPayment answers a money-moving payment request and audits it. A
-// refused payment is still a recorded payment: the problem carries its id
-// (payment_id) so the CRM can show or retry it.
+// respondPayment answers a money-moving payment request and audits it.
 func (v *V1) respondPayment(w http.ResponseWriter, r *http.Request, p *paybridge.Payment, err error, start time.Time) {
 	id := ""
 	if p != nil {
 		id = p.ID
 	}
-	if err != nil {
-		v.audit(r, id, StatusOf(err), err, start)
-		if p != nil {
-			WriteErrorWith(w, r, err, map[string]any{"payment_id": p.ID, "payment_status": p.Status})
-			return
-		}
+	v.audit(r, id, writePayment(w, r, p, err), err, start)
+}
+
+// writePayment writes the answer to a payment request and returns its
+// status: 201 with a definite payment; 202 with a payment still in flight
+// (Clover did not answer within the bound: the outcome comes by webhook,
+// GET, or a retry with the same Idempotency-Key); or the problem of a
+// refused payment, which is still a recorded payment: the problem carries
+// its id (payment_id) so the CRM can show or retry it. Recovery renders
+// the answers of orphaned Idempotency-Keys with it too.
+func writePayment(w http.ResponseWriter, r *http.Request, p *paybridge.Payment, err error) int {
+	switch {
+	case err != nil && p != nil:
+		WriteErrorWith(w, r, err, map[string]any{"payment_id": p.ID, "payment_status": p.Status})
+		return StatusOf(err)
+	case err != nil:
 		WriteError(w, r, err)
-		return
+		return StatusOf(err)
+	case p.Status.InFlight():
+		WriteJSON(w, r, http.StatusAccepted, p)
+		return http.StatusAccepted
 	}
-	v.audit(r, id, http.StatusCreated, nil, start)
 	WriteJSON(w, r, http.StatusCreated, p)
+	return http.StatusCreated
 }
 
 func (v *V1) createPayment(w http.ResponseWriter, r *http.Request) {

@@ -16,19 +16,31 @@ func (v *V1) createRefund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	re, err := v.Service.CreateRefund(r.Context(), caller(r), in)
-	if err != nil {
-		id := in.PaymentID
+	id := in.PaymentID
+	if re != nil {
+		id = re.ID
+	}
+	v.audit(r, id, writeRefund(w, r, re, err), err, start)
+}
+
+// writeRefund writes the answer to a refund request and returns its
+// status: 201 with a definite refund, 202 with one still in flight, or the
+// problem (with refund_id when the refund was recorded).
+func writeRefund(w http.ResponseWriter, r *http.Request, re *paybridge.Refund, err error) int {
+	switch {
+	case err != nil:
 		ext := map[string]any{}
 		if re != nil {
-			id = re.ID
 			ext["refund_id"] = re.ID
 		}
-		v.audit(r, id, StatusOf(err), err, start)
 		WriteErrorWith(w, r, err, ext)
-		return
+		return StatusOf(err)
+	case re.Status == paybridge.RefundPending || re.Status == paybridge.RefundUnknown:
+		WriteJSON(w, r, http.StatusAccepted, re)
+		return http.StatusAccepted
 	}
-	v.audit(r, re.ID, http.StatusCreated, nil, start)
 	WriteJSON(w, r, http.StatusCreated, re)
+	return http.StatusCreated
 }
 
 func (v *V1) getRefund(w http.ResponseWriter, r *http.Request) {

@@ -119,9 +119,20 @@ func (r *Runner) Start(ctx context.Context) error {
 		CompletedJobRetentionPeriod: time.Hour,
 		RescueStuckJobsAfter:        5 * time.Minute,
 	}
+	// River's client id is the process's lease id (store.HoldLease): the
+	// jobs a killed process was running are told by its lease and rescued
+	// at once (store.DB.RescueJobs), here and in every recovery pass.
+	cfg.ID = r.DB.Instance
 	q, err := newQueue(ctx, r.DB, cfg)
 	if err != nil {
 		return err
+	}
+	if r.DB.Instance != "" {
+		if n, err := r.DB.RescueJobs(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			r.Logger.Info("rescued the jobs of dead processes", "count", n)
+		}
 	}
 	r.q = q
 	r.DB.OnEvents = r.enqueueFanout

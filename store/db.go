@@ -45,6 +45,10 @@ type DB struct {
 	// someone listens to, just before commit (tx.go): the job runner
 	// enqueues deliveries there.
 	OnEvents EventsFunc
+	// Instance is the lease id of the process using the store (lease.go):
+	// the owner recorded on Idempotency-Keys and payments it starts. ""
+	// records no owner (such rows fall under the staleness rule alone).
+	Instance string
 
 	engine string
 	txs    sync.Map  // *sql.Tx → *txState of open transactions (tx.go)

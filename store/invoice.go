@@ -80,6 +80,9 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 		if err := db.writeLineItems(ctx, tx, inv.ID, inv.LineItems, nil); err != nil {
 			return err
 		}
+		if err := db.markCreated(ctx, tx, inv.ID); err != nil {
+			return err
+		}
 		if number, err = db.numberInvoice(ctx, tx, inv.MerchantID, inv.ID); err != nil {
 			return err
 		}

@@ -81,6 +81,10 @@ func (db *DB) migrator(ctx context.Context) (*goose.Provider, error) {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
+	// Migration numbers are handed out per change, and changes land in any
+	// order: a database already at 00016 must still apply 00009 when it
+	// lands later (each migration stands alone).
+	opts = append(opts, goose.WithAllowOutofOrder(true))
 	sub, err := fs.Sub(migrations, dir)
 	if err != nil {
 		return nil, wrapf(err, "migrations folder")

@@ -70,13 +70,43 @@ func (db *DB) CreatePayment(ctx context.Context, p *paybridge.Payment) error {
 		owned = ` WHERE EXISTS (SELECT 1 FROM invoices WHERE id = $3 AND merchant_id = $2)`
 	}
 	c := cardArgs(p.Card)
-	res, err := db.exec(ctx, `INSERT INTO payments (`+paymentCols+`)
+	insert := `INSERT INTO payments (` + paymentCols + `, owner)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-			$20, $21, $22, $23, $24, $25, $26, $27, $28, $29`+owned,
-		p.ID, p.MerchantID, nullable(p.InvoiceID), p.CustomerID, p.Status, p.Method, p.Route, p.Amount,
+			$20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30` + owned
+	args := []any{p.ID, p.MerchantID, nullable(p.InvoiceID), p.CustomerID, p.Status, p.Method, p.Route, p.Amount,
 		p.TipAmount, p.Currency, p.Capture, p.AmountCaptured, p.AmountRefunded, c[0], c[1], c[2], c[3],
 		p.Description, p.Source, p.CloverChargeID, p.IdempotencyKey, p.FailureCode, p.FailureMessage,
-		p.ClientIP, p.Attempts, micros(p.NextAttemptAt), p.Version, micros(p.CreatedAt), micros(p.UpdatedAt))
+		p.ClientIP, p.Attempts, micros(p.NextAttemptAt), p.Version, micros(p.CreatedAt), micros(p.UpdatedAt), db.Instance}
+	var res sql.Result
+	var err error
+	if _, keyed := paybridge.RequestKeyFrom(ctx); keyed {
+		// Under an Idempotency-Key: the payment and the key's recovery
+		// point commit together (markCreated).
+		var serr error // the INSERT's own error, for the mapping below
+		err = db.withTx(ctx, func(t Tx) error {
+			r, ierr := t.SQL.ExecContext(ctx, insert, args...)
+			if ierr != nil {
+				serr = ierr
+				return ierr
+			}
+			n, ierr := r.RowsAffected()
+			if ierr != nil {
+				return ierr
+			}
+			res = doneResult{rows: n}
+			if n == 0 {
+				return nil
+			}
+			return db.markCreated(ctx, t.SQL, p.ID)
+		})
+		if serr != nil {
+			err = serr
+		} else if err != nil {
+			return err
+		}
+	} else {
+		res, err = db.exec(ctx, insert, args...)
+	}
 	switch {
 	case uniqueOn(err, "payments_one_in_flight", "payments.invoice_id"):
 		return paybridge.Errorf(paybridge.ECONFLICT, "invoice_id",
@@ -120,7 +150,8 @@ func (db *DB) ListPayments(ctx context.Context, merchantID string, f paybridge.P
 
 // DuePayments returns in-flight payments to reconcile, any merchant,
 // oldest first: unknown ones due by now, pending ones untouched since
-// staleBefore; at most limit (default 100, capped at 1000).
+// staleBefore or whose owner's lease has expired (their process died
+// mid-call: lease.go); at most limit (default 100, capped at 1000).
 func (db *DB) DuePayments(ctx context.Context, now, staleBefore time.Time, limit int) ([]*paybridge.Payment, error) {
 	return due(ctx, db, "payments", paymentCols, now, staleBefore, limit, scanPayment)
 }
@@ -140,9 +171,10 @@ func dueLimit(n int) int {
 // (their status names agree).
 func due[T any](ctx context.Context, db *DB, table, cols string, now, staleBefore time.Time, limit int,
 	scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+cols+` FROM `+table+`
-		WHERE (status = 'unknown' AND next_attempt_at <= $1) OR (status = 'pending' AND updated_at < $2)
-		ORDER BY seq LIMIT $3`, now.UnixMicro(), staleBefore.UnixMicro(), dueLimit(limit))
+	rows, err := db.r.QueryContext(ctx, `SELECT `+cols+` FROM `+table+` t
+		WHERE (status = 'unknown' AND next_attempt_at <= $1)
+		OR (status = 'pending' AND (updated_at < $2 OR `+orphaned("t", "$4")+`))
+		ORDER BY seq LIMIT $3`, now.UnixMicro(), staleBefore.UnixMicro(), dueLimit(limit), time.Now().UnixMicro())
 	if err != nil {
 		return nil, db.mapErr("due "+table, err)
 	}

@@ -69,12 +69,15 @@ func (db *DB) CreateRefund(ctx context.Context, r *paybridge.Refund) error {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO refunds (`+refundCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO refunds (`+refundCols+`, owner)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			r.ID, r.MerchantID, r.PaymentID, invoiceID, r.ReturnID, r.Amount, r.Currency, r.Reason, r.Status,
 			r.CloverRefundID, r.IdempotencyKey, r.FailureCode, r.FailureMessage, r.Attempts,
-			micros(r.NextAttemptAt), micros(r.CreatedAt), micros(r.UpdatedAt))
-		return err
+			micros(r.NextAttemptAt), micros(r.CreatedAt), micros(r.UpdatedAt), db.Instance)
+		if err != nil {
+			return err
+		}
+		return db.markCreated(ctx, tx, r.ID)
 	})
 	if err == nil {
 		r.InvoiceID = invoiceID

@@ -54,6 +54,27 @@ type Config struct {
 	// before payments of invoices already created.
 	CloverNewWorkBudgetWait time.Duration `env:"PAYBRIDGE_CLOVER_NEW_WORK_BUDGET_WAIT" envDefault:"1s"`
 
+	// PaymentWait bounds how long a payment, capture, void, refund or
+	// return request waits on Clover: by then it answers with the outcome,
+	// or 202 with the payment processing, finished in the background and
+	// told by webhook (issue 17).
+	PaymentWait time.Duration `env:"PAYBRIDGE_PAYMENT_WAIT" envDefault:"15s"`
+	// InstanceLease is how long this process's lease lasts unrenewed (it
+	// renews every third of it): once a dead process's lease has run out,
+	// any instance finishes its in-flight Idempotency-Keys and payments.
+	// A restart in the same slot (InstanceName) takes over at once.
+	InstanceLease time.Duration `env:"PAYBRIDGE_INSTANCE_LEASE" envDefault:"10s"`
+	// InstanceName names this process's slot; default host:data-dir. Two
+	// processes running at once must not share it.
+	InstanceName string `env:"PAYBRIDGE_INSTANCE_NAME"`
+
+	// TestHaltAt, for crash tests only, names a phase of a request
+	// (halt.go) at which the process stops for good, so a test can kill -9
+	// it exactly there; TestHaltFile is told when it has stopped. Never set
+	// in production.
+	TestHaltAt   string `env:"PAYBRIDGE_TEST_HALT_AT"`
+	TestHaltFile string `env:"PAYBRIDGE_TEST_HALT_FILE"`
+
 	// ReconcileInterval is how often unknown outcomes are retried.
 	ReconcileInterval time.Duration `env:"PAYBRIDGE_RECONCILE_INTERVAL" envDefault:"2s"`
 	// PlatformSecret authenticates the CRM platform on POST

@@ -16,6 +16,10 @@ type EventsConfig struct {
 	WebhookMaxAttempts int           `env:"PAYBRIDGE_WEBHOOK_MAX_ATTEMPTS" envDefault:"24"`
 	// WebhookDisableAfter disables an endpoint failing for that long.
 	WebhookDisableAfter time.Duration `env:"PAYBRIDGE_WEBHOOK_DISABLE_AFTER" envDefault:"72h"`
+	// WebhookAllowPrivate lets webhook endpoints target loopback and
+	// private addresses outside sandbox mode (a CRM on the same private
+	// network; the crash tests' receiver). Off by default: SSRF.
+	WebhookAllowPrivate bool `env:"PAYBRIDGE_WEBHOOK_ALLOW_PRIVATE"`
 	// JobPollInterval is how often idle River workers look for jobs.
 	JobPollInterval time.Duration `env:"PAYBRIDGE_JOB_POLL_INTERVAL" envDefault:"1s"`
 	// DriftInterval is how often recent Clover charges are compared with

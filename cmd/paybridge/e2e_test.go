@@ -252,7 +252,8 @@ func TestTimeoutAfterCommitIsReconciled(t *testing.T) {
 		})
 		id := e.invoice(nil)["id"].(string)
 		e.m.Sim.SetFaults(cloversim.Faults{TimeoutAfterCommitRate: 1})
-		p := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+		// Processing: 202 with the payment unknown, settled in the background.
+		p := e.must(202, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
 		if p["status"] != "unknown" {
 			t.Fatalf("payment under timeout-after-commit: %v", p)
 		}
@@ -418,7 +419,7 @@ func TestReconcileNeverFailsOnARefusedRepeat(t *testing.T) {
 	ctx := context.Background()
 	id := e.invoice(nil)["id"].(string)
 	e.m.Sim.SetFaults(cloversim.Faults{TimeoutAfterCommitRate: 1})
-	p := e.must(201, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
+	p := e.must(202, "POST", "/v1/invoices/"+id+"/payments", map[string]any{"source": e.token(visaOK)})
 	if p["status"] != "unknown" {
 		t.Fatalf("payment: %v", p)
 	}

@@ -18,10 +18,7 @@ type Periodic struct {
 
 // periodics gathers every issue's periodic work.
 func (m *Main) periodics() []Periodic {
-	ps := []Periodic{{Name: "reconcile", Every: m.Config.ReconcileInterval, Run: func(ctx context.Context) error {
-		_, err := m.Service.Reconcile(ctx)
-		return err
-	}}, {Name: "purge-idempotency-keys", Every: time.Hour, Run: func(ctx context.Context) error {
+	ps := []Periodic{{Name: "reconcile", Every: m.Config.ReconcileInterval, Run: m.recover}, {Name: "purge-idempotency-keys", Every: time.Hour, Run: func(ctx context.Context) error {
 		// Keys are kept IdempotencyTTL (48 h, DESIGN.md §5 asks ≥ 24 h).
 		n, err := m.DB.PurgeIdempotent(ctx, time.Now().Add(-paybridge.IdempotencyTTL))
 		if n > 0 {

@@ -65,6 +65,10 @@ type Main struct {
 	closeOnce   sync.Once // Close may be called again (a test's cleanup after a restart)
 	closeErr    error
 
+	Recovery   *httpapi.Recovery   // wire_recovery.go
+	stopLease  context.CancelFunc  // wire_recovery.go
+	leaseDone  chan struct{}       // wire_recovery.go
+	halt       *halter             // halt.go: crash tests only
 	Onboarding *onboarding.Service // wire_onboarding.go
 	Jobs       *jobs.Runner        // wire_events.go
 	redis      *redis.Client       // wire_scale.go
@@ -89,6 +93,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	c.resolvePaths()
 	if m.DB, err = store.Open(ctx, c.DatabaseURL, store.Options{Logger: m.Logger, Migrate: true}); err != nil {
 		return fmt.Errorf("open database: %w", err)
+	}
+	if err := m.startLease(ctx); err != nil { // wire_recovery.go
+		return fmt.Errorf("instance lease: %w", err)
 	}
 	if m.Sealer, err = newSealer(c); err != nil {
 		return err
@@ -128,11 +135,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Metrics.ObserveClover(ci.Path, ci.Status, ci.Duration)
 		svc.RecordCloverCall(ci)
 	}
+	m.haltClover(&cloverCfg) // halt.go: crash tests only
 	m.Clover = clover.New(cloverCfg)
 	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
 	m.Service.Audit.Logger = m.Logger
 	m.Service.NewWorkBudgetWait = c.CloverNewWorkBudgetWait
 	m.Service.ServerIP = serverIP
+	m.Service.PaymentWait = c.PaymentWait
 	svc = m.Service
 	m.Service.Logger = m.Logger
 	m.Service.OnPayment = func(s paybridge.PaymentStatus) { m.Metrics.ObservePayment(string(s)) }
@@ -153,6 +162,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startJobs(bg); err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
+	m.wg.Go(func() {
+		if err := m.recover(bg); err != nil && bg.Err() == nil {
+			m.Logger.Error("recovery at start-up", "err", err)
+		}
+	})
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -184,6 +198,9 @@ func (m *Main) close() error {
 	}
 	m.wg.Wait()
 	m.stopJobs(ctx)
+	if m.DB != nil {
+		m.endLease(ctx) // wire_recovery.go
+	}
 	m.closeWeb(ctx) // wire_web.go: receipt mails in flight
 	if m.Service != nil {
 		m.Service.Audit.Close() // flush queued audit entries before the database closes
@@ -288,7 +305,9 @@ func (m *Main) checkSimApp(ctx context.Context, web, appID string) error {
 // behind authentication and idempotency, all through one Router (request
 // ids, access log and metrics by route, recovery, security headers).
 func (m *Main) handler() http.Handler {
-	rt := httpapi.NewRouter(m.Keyring, httpapi.SealedIdempotency{Store: m.DB, Sealer: m.Sealer})
+	keys := httpapi.SealedIdempotency{Store: m.DB, Sealer: m.Sealer}
+	rt := httpapi.NewRouter(m.Keyring, m.haltKeys(keys)) // halt.go: crash tests only
+	rt.Finisher = m.newRecovery(keys)                    // wire_recovery.go
 	m.Router = rt
 	rt.Logger, rt.Metrics, rt.Revoked = m.Logger, m.Metrics, m.revoked
 	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(rt)

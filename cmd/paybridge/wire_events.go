@@ -22,7 +22,7 @@ func (m *Main) jobRunner() *jobs.Runner {
 		return m.Jobs
 	}
 	c := m.Config.Events
-	r := jobs.New(m.DB, m.Service, m.Sealer, webhook.NewSender(m.Config.Sandbox()))
+	r := jobs.New(m.DB, m.Service, m.Sealer, webhook.NewSender(m.Config.Sandbox() || m.Config.Events.WebhookAllowPrivate))
 	r.Logger = m.Logger.With("component", "jobs")
 	if m.Metrics != nil {
 		r.OnDelivery = jobs.DeliveryMetrics(m.Metrics.Registerer())
@@ -85,7 +85,7 @@ func (m *Main) stopJobs(ctx context.Context) {
 // webhooks at this paybridge.
 func (m *Main) eventRoutes(rt *httpapi.Router) {
 	r := m.jobRunner()
-	(&httpapi.Events{Store: m.DB, Sealer: m.Sealer, Redeliverer: r, AllowPrivate: m.Config.Sandbox(),
+	(&httpapi.Events{Store: m.DB, Sealer: m.Sealer, Redeliverer: r, AllowPrivate: m.Config.Sandbox() || m.Config.Events.WebhookAllowPrivate,
 		Logger: m.Logger}).Routes(rt)
 	auth := m.Config.Events.CloverWebhookAuthCode
 	if m.Sim != nil && auth == "" {
