@@ -17,7 +17,8 @@ import (
 // Router is the /v1 API's http.Handler: a ServeMux whose routes get the
 // whole stack in the right order. Around every request: request id, access
 // log and metrics, panic recovery, security headers, the API version
-// (Paybridge-Version) and a raw-card check of the URL. Around routes registered with Handle: authentication and
+// (Paybridge-Version) and a raw-card check of the URL. Around routes
+// registered with Handle: authentication, the API key's rate limit and
 // Idempotency-Key handling. Set the exported fields before registering
 // routes; NewRouter fills the defaults.
 type Router struct {
@@ -29,7 +30,9 @@ type Router struct {
 	// Finisher finishes the Idempotency-Keys of requests whose process
 	// died (Recovery); nil: such keys answer 409 until they expire.
 	Finisher Finisher
-	Now      func() time.Time
+	// Limiter bounds each API key's request rate (nil: no limit).
+	Limiter paybridge.RateLimiter
+	Now     func() time.Time
 
 	mux      *http.ServeMux
 	once     sync.Once
@@ -86,6 +89,9 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 		panic("httpapi: Router.Handle needs a Keyring and an IdempotencyStore")
 	}
 	h = IdempotencyRecovering(rt.Idempotency, rt.Finisher, rt.Now)(h)
+	if rt.Limiter != nil {
+		h = RateLimited(rt.Limiter)(h)
+	}
 	h = Authenticate(rt.Keyring, rt.Revoked)(h)
 	rt.HandlePublic(pattern, h)
 }

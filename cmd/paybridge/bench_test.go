@@ -16,6 +16,7 @@ import (
 
 	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/governor"
+	"github.com/paybridge/paybridge/ratelimit"
 )
 
 // BenchmarkPaidInvoice measures paybridge's own time per paid invoice:
@@ -92,7 +93,9 @@ func BenchmarkPaidInvoice(b *testing.B) {
 //
 //	go test -run XXX -bench GetInvoice ./cmd/paybridge
 func BenchmarkGetInvoice(b *testing.B) {
-	e := startSandbox(b)
+	// The API rate limit is on (its cost is part of a read) but never
+	// refuses: one key sends far more than the default 1000/s here.
+	e := startSandbox(b, func(c *Config) { c.APIRateLimit = apiRateLimit(ratelimit.Policy{Rate: 1e9, Burst: 1e9}) })
 	path := e.m.URL + "/v1/invoices/" + e.m.Sandbox.DemoInvoiceID
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	hc := &http.Client{Transport: tr}

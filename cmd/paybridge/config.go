@@ -96,6 +96,10 @@ type Config struct {
 	SandboxForwardedFor string `env:"PAYBRIDGE_SANDBOX_FORWARDED_FOR" envDefault:"required"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `env:"PAYBRIDGE_SHUTDOWN_TIMEOUT" envDefault:"15s"`
+	// APIRateLimit bounds each API key's requests: "RATE/BURST" (per
+	// second; shared through Redis when PAYBRIDGE_REDIS_URL is set) or
+	// "off" (wire_ratelimit.go).
+	APIRateLimit apiRateLimit `env:"PAYBRIDGE_API_RATE_LIMIT" envDefault:"1000/2000"`
 }
 
 // CloverConfig selects the Clover environment and app. Every base URL can

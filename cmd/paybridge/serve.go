@@ -310,6 +310,7 @@ func (m *Main) handler() http.Handler {
 	rt.Finisher = m.newRecovery(keys)                    // wire_recovery.go
 	m.Router = rt
 	rt.Logger, rt.Metrics, rt.Revoked = m.Logger, m.Metrics, m.revoked
+	rt.Limiter = m.apiLimiter() // wire_ratelimit.go
 	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(rt)
 	rt.HandlePublic("GET /healthz", httpapi.HealthHandler())
 	rt.HandlePublic("GET /readyz", httpapi.ReadyHandler(m.DB.Ping))
