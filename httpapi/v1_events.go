@@ -34,6 +34,9 @@ type Events struct {
 	// AllowPrivate lets endpoint URLs target loopback and private
 	// addresses: sandbox mode only (SSRF).
 	AllowPrivate bool
+	// Ports are the ports endpoint URLs may name outside sandbox mode
+	// (nil: webhook.DefaultPorts, 443 and 80).
+	Ports []int
 	// Resolver resolves endpoint host names when they are created or
 	// changed (outside sandbox mode), so a name that points at a private
 	// address is refused then; default net.DefaultResolver.

@@ -28,14 +28,17 @@ type endpointInput struct {
 func (v *Events) apply(ctx context.Context, in endpointInput, e *paybridge.WebhookEndpoint) error {
 	if in.URL != nil {
 		err := webhook.CheckURL(*in.URL, v.AllowPrivate)
-		if err == nil && !v.AllowPrivate {
-			err = webhook.CheckHost(ctx, *in.URL, v.Resolver)
+		code := "invalid_url"
+		if err == webhook.ErrForbiddenTarget {
+			code = "url_not_allowed"
+		}
+		if err == nil && !v.AllowPrivate { // a well-formed URL: its port, then its addresses
+			if err = webhook.CheckPort(*in.URL, v.Ports); err == nil {
+				err = webhook.CheckHost(ctx, *in.URL, v.Resolver)
+			}
+			code = "url_not_allowed"
 		}
 		if err != nil {
-			code := "invalid_url"
-			if err == webhook.ErrForbiddenTarget {
-				code = "url_not_allowed"
-			}
 			return paybridge.Errorf(paybridge.EINVALID, "url", "%s", err.Error()).WithCode(code)
 		}
 		e.URL = *in.URL

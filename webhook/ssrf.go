@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -97,14 +98,58 @@ func Public(a netip.Addr) bool {
 	return true
 }
 
-// blocked are special-purpose ranges the netip predicates leave out.
+// blocked are special-purpose ranges the netip predicates leave out (IANA's
+// special-purpose registries), above all the IPv6 transition ranges, whose
+// addresses carry an IPv4 address a relay or translator would reach for
+// us: 6to4 2002:0a00:0001:: is 10.0.0.1, Teredo and NAT64 likewise.
 var blocked = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach private IPv4
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // TEST-NET-1
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // TEST-NET-2
+	netip.MustParsePrefix("203.0.113.0/24"),  // TEST-NET-3
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT)
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64 can reach private IPv4
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments, Teredo 2001::/32 among them
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("2002::/16"),       // 6to4
+	netip.MustParsePrefix("3fff::/20"),       // documentation
+	netip.MustParsePrefix("5f00::/16"),       // SRv6 SIDs
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
+}
+
+// DefaultPorts are the ports an endpoint URL may name outside sandbox mode
+// unless configured otherwise: a tenant must not make paybridge talk to
+// whatever else listens on a public host (SMTP, Redis, an admin port).
+var DefaultPorts = []int{443, 80}
+
+// CheckPort refuses an endpoint URL whose port (explicit, or its scheme's)
+// is not in ports (DefaultPorts when nil).
+func CheckPort(raw string, ports []int) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("url must be an absolute http(s) URL")
+	}
+	if ports == nil {
+		ports = DefaultPorts
+	}
+	p := u.Port()
+	if p == "" {
+		p = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	for _, ok := range ports {
+		if p == strconv.Itoa(ok) {
+			return nil
+		}
+	}
+	return fmt.Errorf("url port %s is not allowed (allowed: %v)", p, ports)
 }
 
 // Dialer returns a dialer that refuses non-public addresses after DNS

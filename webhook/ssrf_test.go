@@ -38,6 +38,20 @@ func TestCheckURL(t *testing.T) {
 		{"ftp://crm.example.com/", false, false},
 		{"/relative", false, false},
 		{"http://127.0.0.1:3000/hooks", true, true}, // sandbox mode
+		// IPv6 transition ranges carry an IPv4 address a relay would reach.
+		{"https://[2002:a00:1::1]/", false, false},       // 6to4 of 10.0.0.1
+		{"https://[2002:5db8:d822::1]/", false, false},   // 6to4, even of a public IPv4
+		{"https://[2001:0:4136:e378::1]/", false, false}, // Teredo
+		{"https://[64:ff9b::a00:1]/", false, false},      // NAT64 of 10.0.0.1
+		{"https://[64:ff9b:1::a00:1]/", false, false},    // local-use NAT64
+		{"https://[::a00:1]/", false, false},             // IPv4-compatible
+		{"https://[::ffff:0:a00:1]/", false, false},      // IPv4-translated
+		{"https://[100::1]/", false, false},              // discard-only
+		{"https://[2001:db8::1]/", false, false},         // documentation
+		{"https://[fec0::1]/", false, false},             // site-local
+		{"https://192.0.2.10/", false, false},            // TEST-NET-1
+		{"https://192.88.99.1/", false, false},           // 6to4 relay anycast
+		{"https://[2606:4700::1111]/", false, true},      // a public IPv6 address
 	} {
 		err := CheckURL(tc.url, tc.allowPrivate)
 		if (err == nil) != tc.ok {
@@ -133,5 +147,29 @@ func TestSenderDoesNotFollowRedirects(t *testing.T) {
 	// The same private address as a direct target is refused at dial.
 	if _, err := s.Send(context.Background(), private.URL, "evt_2", []byte(`{}`), NewSecret()); !errors.Is(err, ErrForbiddenTarget) || hit.Load() {
 		t.Fatalf("direct: %v, hit %v", err, hit.Load())
+	}
+}
+
+// TestCheckPort: outside sandbox mode only 443 and 80 (or the configured
+// list) may be named, explicitly or by the scheme's default.
+func TestCheckPort(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url   string
+		ports []int
+		ok    bool
+	}{
+		{"https://crm.example.com/hooks", nil, true},
+		{"https://crm.example.com:443/hooks", nil, true},
+		{"https://crm.example.com:80/hooks", nil, true},
+		{"https://crm.example.com:8443/hooks", nil, false},
+		{"https://crm.example.com:25/", nil, false},
+		{"https://crm.example.com:6379/", nil, false},
+		{"https://crm.example.com:8443/hooks", []int{443, 8443}, true},
+		{"https://crm.example.com/hooks", []int{8443}, false},
+	} {
+		if err := CheckPort(tc.url, tc.ports); (err == nil) != tc.ok {
+			t.Errorf("CheckPort(%q, %v) = %v, want ok=%v", tc.url, tc.ports, err, tc.ok)
+		}
 	}
 }

@@ -22,6 +22,9 @@ type EventsConfig struct {
 	WebhookAllowPrivate bool `env:"PAYBRIDGE_WEBHOOK_ALLOW_PRIVATE"`
 	// JobPollInterval is how often idle River workers look for jobs.
 	JobPollInterval time.Duration `env:"PAYBRIDGE_JOB_POLL_INTERVAL" envDefault:"1s"`
+	// WebhookPorts are the ports webhook endpoint URLs may name outside
+	// sandbox mode (SSRF: nothing else listening on a public host).
+	WebhookPorts []int `env:"PAYBRIDGE_WEBHOOK_PORTS" envDefault:"443,80" envSeparator:","`
 	// DriftInterval is how often recent Clover charges are compared with
 	// paybridge's records (0 disables the sweep).
 	DriftInterval time.Duration `env:"PAYBRIDGE_DRIFT_INTERVAL" envDefault:"10m"`

@@ -52,6 +52,8 @@ func TestWebhookEndpointSSRFOutsideSandbox(t *testing.T) {
 		"http://[::1]/hooks", "https://[::1]/hooks",
 		"https://localhost/hooks", "https://169.254.169.254/latest",
 		"https://loopback.crm.example/hooks", "https://intranet.crm.example/hooks",
+		"https://[2002:a00:1::1]/hooks", "https://[2001:0:4136:e378::1]/hooks", "https://[64:ff9b::a00:1]/hooks", // 6to4, Teredo, NAT64
+		"https://hooks.crm.example:8443/paybridge", "https://hooks.crm.example:6379/", // a public host's other ports
 	} {
 		if st, body := create(url); st != 400 {
 			t.Errorf("create %s = %d %s, want 400", url, st, body)

@@ -86,7 +86,7 @@ func (m *Main) stopJobs(ctx context.Context) {
 func (m *Main) eventRoutes(rt *httpapi.Router) {
 	r := m.jobRunner()
 	(&httpapi.Events{Store: m.DB, Sealer: m.Sealer, Redeliverer: r, AllowPrivate: m.Config.Sandbox() || m.Config.Events.WebhookAllowPrivate,
-		Logger: m.Logger}).Routes(rt)
+		Ports: m.Config.Events.WebhookPorts, Logger: m.Logger}).Routes(rt)
 	auth := m.Config.Events.CloverWebhookAuthCode
 	if m.Sim != nil && auth == "" {
 		auth = m.Sim.Options().WebhookAuthCode
