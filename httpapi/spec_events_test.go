@@ -40,3 +40,17 @@ func TestEventTypesInSpec(t *testing.T) {
 		t.Errorf("openapi.yaml's EventType lists %s, which the code does not know", extra)
 	}
 }
+
+// TestSpecStatesIdempotencyTTL: the spec promises replays for as long as
+// the code keeps the keys.
+func TestSpecStatesIdempotencyTTL(t *testing.T) {
+	doc, err := specDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Components.Parameters["IdempotencyKey"]
+	want := fmt.Sprintf("for %d h", int(paybridge.IdempotencyTTL.Hours()))
+	if p == nil || !strings.Contains(p.Value.Description, want) {
+		t.Errorf("the IdempotencyKey parameter's description does not say %q (paybridge.IdempotencyTTL)", want)
+	}
+}
