@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -77,15 +76,19 @@ func (s *Service) ConnectPage(w http.ResponseWriter, r *http.Request) {
 		Never:         msg(l, "scope_never"),
 		StatusHeading: msg(l, "status_heading"), Status: "not_connected", StatusText: msg(l, "status_new"),
 		Button: msg(l, "connect"), ButtonURL: s.ConnectURL(it.ID) + startQuery(r)}
+	// Anyone with the integration id (it is in the CRM's connect URL) may
+	// open this page, so it shows whether the integration is connected,
+	// never whom to (the merchant's name or id): that is for the CRM,
+	// through the hand-off, after Clover's OAuth has proven the merchant.
 	if it.MerchantID != "" {
 		m, err := s.Store.GetMerchant(ctx, it.MerchantID)
 		if err != nil {
 			s.renderError(w, r, err)
 			return
 		}
-		d.Status, d.StatusText = string(m.Status), fmt.Sprintf(msg(l, "status_active"), m.Name)
+		d.Status, d.StatusText = string(m.Status), msg(l, "status_active")
 		if m.Status == paybridge.MerchantReauthorizationRequired {
-			d.StatusText, d.Button = fmt.Sprintf(msg(l, "status_reauth"), m.Name), msg(l, "reconnect")
+			d.StatusText, d.Button = msg(l, "status_reauth"), msg(l, "reconnect")
 		}
 	}
 	s.render(w, http.StatusOK, d)

@@ -252,8 +252,11 @@ func TestOnboardingConnectPage(t *testing.T) {
 	if st, _ := o.handoff(id, code); st != 200 {
 		t.Fatalf("handoff = %d", st)
 	}
-	if st, _, body := get(t, c, page); st != 200 || !strings.Contains(body, `data-status="active"`) {
-		t.Fatalf("page after connect = %d %s", st, body)
+	// Anyone with the integration id sees that it is connected, not to whom.
+	simOpts := o.m.Sim.Options()
+	if st, _, body := get(t, browser(t), page); st != 200 || !strings.Contains(body, `data-status="active"`) ||
+		strings.Contains(body, simOpts.MerchantName) || strings.Contains(body, simOpts.MerchantID) {
+		t.Fatalf("page after connect = %d, shows the merchant (%q): %s", st, simOpts.MerchantName, body)
 	}
 	if st, _, _ := get(t, c, o.m.URL+"/connect/00000000-0000-4000-8000-000000000000"); st != 404 {
 		t.Fatalf("unknown integration page = %d, want 404", st)
