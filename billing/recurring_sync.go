@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -57,15 +56,35 @@ func (s *Service) SyncSubscriptions(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// SyncSubscription turns the subscription's new Clover charges into
-// invoices (paid, or open and in dunning when declined), in charge order,
-// and mirrors Clover's deactivation after 5 failures. It is idempotent: a
-// Clover charge is claimed for one invoice once.
+// SyncSubscription turns the subscription's new runs (the payments of the
+// invoices Clover generates for it, found by runCandidates) into invoices
+// (paid, or open and in dunning when declined), in charge order, and
+// mirrors Clover's deactivation after 5 failures. It is idempotent: a
+// Clover charge is claimed for one invoice once, by one subscription, and
+// each billing date gets one run.
+//
+// Syncs of one subscription may run at once (the periodic pass and a
+// run's webhook): when another wrote the subscription first, it is read
+// again and synced from there (its runs are claimed, so none counts twice).
 func (s *Service) SyncSubscription(ctx context.Context, sub *paybridge.Subscription) error {
 	rs, err := s.recurringStore()
 	if err != nil {
 		return err
 	}
+	for try := 1; ; try++ {
+		err := s.syncSubscription(ctx, rs, sub)
+		if paybridge.ErrorCode(err) != "stale_state" || try == 3 {
+			return err
+		}
+		fresh, gerr := rs.GetSubscription(ctx, sub.MerchantID, sub.ID)
+		if gerr != nil {
+			return gerr
+		}
+		*sub = *fresh
+	}
+}
+
+func (s *Service) syncSubscription(ctx context.Context, rs paybridge.RecurringStore, sub *paybridge.Subscription) error {
 	_, auth, err := s.merchantAuth(ctx, sub.MerchantID, false)
 	if err != nil {
 		return err
@@ -83,22 +102,28 @@ func (s *Service) SyncSubscription(ctx context.Context, sub *paybridge.Subscript
 	if err != nil {
 		return err
 	}
-	var runs []clover.Charge
-	for _, ch := range list.Data {
-		if ch.Metadata["subscription_id"] == cs.ID {
-			runs = append(runs, ch)
-		}
-	}
-	sort.Slice(runs, func(i, j int) bool { return runs[i].Created < runs[j].Created })
 	pl, err := rs.GetPlan(ctx, sub.MerchantID, sub.PlanID)
 	if err != nil {
 		return err
 	}
-	for _, ch := range runs {
-		paid, err := s.recordRun(ctx, sub, pl, &ch)
+	runs, err := runCandidates(sub, cs, pl, cu.CloverCustomerID, list.Data, s.ownCharge(ctx, sub.MerchantID))
+	if err != nil {
+		return err
+	}
+	billed := map[time.Time]bool{}
+	for _, run := range runs {
+		if billed[run.Due] {
+			continue // one run per billing date
+		}
+		ch := run.Charge
+		paid, mine, err := s.recordRun(ctx, sub, pl, &ch)
 		if err != nil {
 			return err
 		}
+		if !mine {
+			continue // another subscription's run
+		}
+		billed[run.Due] = true
 		ev := paybridge.EventType("")
 		sub.SyncedThrough = ch.Created
 		sub.LastRunDate = time.UnixMilli(ch.Created).UTC().Format(time.DateOnly)
@@ -127,38 +152,43 @@ func (s *Service) SyncSubscription(ctx context.Context, sub *paybridge.Subscript
 	return nil
 }
 
-// recordRun makes the invoice of one recurring Clover charge: paid with a
-// succeeded payment, or open with a failed payment and a collection that
-// retries on the merchant's dunning schedule. It reports whether it paid.
-func (s *Service) recordRun(ctx context.Context, sub *paybridge.Subscription, pl *paybridge.Plan, ch *clover.Charge) (bool, error) {
+// recordRun makes the invoice of one run (a Clover charge paying the
+// invoice Clover generated): paid with a succeeded payment, or open with a
+// failed payment and a collection that retries on the merchant's dunning
+// schedule. It reports whether it paid, and whether the charge is this
+// subscription's (false: another subscription claimed it first).
+func (s *Service) recordRun(ctx context.Context, sub *paybridge.Subscription, pl *paybridge.Plan, ch *clover.Charge) (paid, mine bool, err error) {
 	rs, _ := s.recurringStore()
-	paid := ch.Status == "succeeded"
+	paid = ch.Status == "succeeded"
 	now := s.Now().UTC()
 	claim, err := rs.RecordSubscriptionCharge(ctx, &paybridge.SubscriptionCharge{MerchantID: sub.MerchantID,
 		CloverChargeID: ch.ID, SubscriptionID: sub.ID, InvoiceID: paybridge.NewID(paybridge.PrefixInvoice), Paid: paid, CreatedAt: now})
 	if err != nil && paybridge.ErrorCode(err) != "charge_recorded" {
-		return false, err
+		return false, false, err
+	}
+	if claim.SubscriptionID != sub.ID {
+		return false, false, nil
 	}
 	if _, gerr := s.Store.GetInvoice(ctx, sub.MerchantID, claim.InvoiceID); gerr == nil {
-		return paid, nil // made before
+		return paid, true, nil // made before
 	}
 	run := time.UnixMilli(ch.Created).UTC()
 	inv := &paybridge.Invoice{ID: claim.InvoiceID, MerchantID: sub.MerchantID, CustomerID: sub.CustomerID,
 		Status: paybridge.InvoiceOpen, Currency: ch.Currency, DueDate: run.Format(time.DateOnly),
-		Metadata:  map[string]string{"subscription_id": sub.ID, "clover_charge_id": ch.ID},
+		Metadata:  map[string]string{"subscription_id": sub.ID, "clover_charge_id": ch.ID, "clover_order_id": ch.Order},
 		LineItems: []paybridge.LineItem{{ID: paybridge.NewID(paybridge.PrefixLineItem), Description: pl.Name, Quantity: 1, UnitAmount: ch.Amount - ch.TaxAmount}},
 		CreatedAt: now, UpdatedAt: now}
 	inv.ComputeTotals()
 	inv.TaxAmount, inv.Total = ch.TaxAmount, ch.Amount
 	if err := s.Store.CreateInvoice(ctx, inv); err != nil {
-		return false, err
+		return false, false, err
 	}
 	p := &paybridge.Payment{ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: sub.MerchantID, InvoiceID: inv.ID,
 		CustomerID: sub.CustomerID, Status: paybridge.PaymentPending, Method: paybridge.MethodCard, Route: paybridge.RouteCharge,
-		Amount: ch.Amount, TipAmount: ch.TipAmount, Currency: ch.Currency, Capture: true, IdempotencyKey: "recurring:" + ch.ID,
+		Amount: ch.Amount, TipAmount: ch.TipAmount, Currency: ch.Currency, Capture: true, IdempotencyKey: runKey(ch.ID),
 		Description: "Subscription " + sub.ID, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.CreatePayment(ctx, p); err != nil {
-		return false, err
+		return false, false, err
 	}
 	p.CloverChargeID = ch.ID
 	if ch.Source != nil {
@@ -170,23 +200,23 @@ func (s *Service) recordRun(ctx context.Context, sub *paybridge.Subscription, pl
 		p.Status, p.FailureCode, p.FailureMessage = paybridge.PaymentFailed, orDefault(ch.FailureCode, "card_declined"), ch.FailureMessage
 	}
 	if _, err := s.Store.ApplyPayment(ctx, p, paybridge.PaymentPending, now); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if paid {
-		return true, nil
+		return true, true, nil
 	}
 	st, err := rs.GetBillingSettings(ctx, sub.MerchantID)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	col := &paybridge.Collection{InvoiceID: inv.ID, MerchantID: sub.MerchantID, CustomerID: sub.CustomerID,
 		Kind: paybridge.CollectSubscription, SubscriptionID: sub.ID, Failures: 1, LastError: p.FailureCode,
 		NextAttemptAt: nextAttempt(now, st.DunningDays, 1), CreatedAt: now}
 	if err := rs.CreateCollection(ctx, col); err != nil && paybridge.ErrorCode(err) != "collection_exists" {
-		return false, err
+		return false, false, err
 	}
 	s.notify(ctx, Notice{Kind: NoticePaymentFailed, MerchantID: sub.MerchantID, InvoiceID: inv.ID, SubscriptionID: sub.ID})
-	return false, nil
+	return false, true, nil
 }
 
 // nextAttempt is when dunning retry number `failures` is due: the

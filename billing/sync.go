@@ -35,9 +35,12 @@ var ErrSyncLater = errors.New("billing: object has an operation in flight; sync 
 // Clover calls are the merchant's scarce budget (16 req/s, shared with live
 // payments), so a notice costs at most one, and none when paybridge already
 // knows the outcome:
-//   - P: CREATE never syncs: a new charge has no refunds, paybridge made
-//     most of them itself, and a device payment of an invoice's order is
-//     synced from its O: UPDATE.
+//   - P: CREATE of a charge paybridge made costs nothing; of another it
+//     reads the charge once, and a charge paying an order of a customer
+//     with a live subscription syncs that subscription (a run: the invoice
+//     Clover generated, paid; see recurring_match.go). A new charge has no
+//     refunds, and a device payment of an invoice's order is synced from
+//     its O: UPDATE.
 //   - P: UPDATE (a refund or a capture) lists the charge's refunds once,
 //     only for a settled paybridge payment with no refund of its own in
 //     flight.
@@ -48,6 +51,7 @@ func (s *Service) SyncCloverObject(ctx context.Context, n paybridge.CloverNotice
 	switch {
 	case kind == "A" && n.Type == "DELETE":
 	case (kind == "P" || kind == "O") && n.Type == "UPDATE" && id != "":
+	case kind == "P" && n.Type == "CREATE" && id != "":
 	default:
 		return nil
 	}
@@ -65,6 +69,9 @@ func (s *Service) SyncCloverObject(ctx context.Context, n paybridge.CloverNotice
 	case "A":
 		return s.appUninstalled(ctx, ss, m.ID, n.TS)
 	case "P":
+		if n.Type == "CREATE" {
+			return s.syncRunOf(ctx, ss, m.ID, id)
+		}
 		return s.syncCharge(ctx, ss, m.ID, id)
 	default:
 		return s.syncOrder(ctx, ss, m.ID, id)

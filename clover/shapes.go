@@ -80,13 +80,23 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 		*m = Millis(n)
 		return nil
 	}
+	t, ok := ParseTime(s)
+	if !ok {
+		return fmt.Errorf("clover: time %q is not ISO-8601", s)
+	}
+	*m = Millis(t.UnixMilli())
+	return nil
+}
+
+// ParseTime reads a time string as Clover writes them
+// ("2023-09-19T10:02:59.476+0000", RFC 3339, "2021-12-24@19:08:56.235+0000").
+func ParseTime(s string) (time.Time, bool) {
 	for _, l := range millisLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			*m = Millis(t.UnixMilli())
-			return nil
+			return t.UTC(), true
 		}
 	}
-	return fmt.Errorf("clover: time %q is not ISO-8601", s)
+	return time.Time{}, false
 }
 
 // Time is m as a time.Time (the zero Time when m is zero).

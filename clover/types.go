@@ -392,8 +392,11 @@ type PlanParams struct {
 	Active        *bool    `json:"active,omitempty"`
 }
 
-// Subscription is a customer's subscription to a plan. It charges the
-// customer's card on file every interval and deactivates after 5 failures.
+// Subscription is a customer's subscription to a plan. Each run generates
+// an invoice (an ecommerce order of the customer) and pays it with the card
+// on file; it deactivates after 5 failed invoice payments (CLOVER.md §13.9).
+// Nothing on the order or charge names the subscription (billing's
+// recurring_match.go finds runs by documented fields).
 type Subscription struct {
 	ID               string   `json:"id"`
 	Object           string   `json:"object,omitempty"`

@@ -1,6 +1,9 @@
 package cloversim
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,14 +33,30 @@ func (e *extEnv) getSub(id string) clover.Subscription {
 	return sub
 }
 
-// charges counts the subscription's charges by status.
+// charges counts the charges paying the subscription's invoices (the
+// orders its runs generated) by status, and checks that each invoice is
+// paid exactly when its charge succeeded and carries no subscription tag.
 func (e *extEnv) charges(subID string) (ok, failed int) {
 	e.t.Helper()
 	e.sim.mu.Lock()
 	defer e.sim.mu.Unlock()
-	for _, ch := range e.sim.merchants[e.mid].Charges {
-		if ch.Metadata["subscription_id"] != subID {
+	m := e.sim.merchants[e.mid]
+	invoices := map[string]bool{}
+	for _, id := range e.sim.ext.subs[subID].Invoices {
+		invoices[id] = true
+		if o := m.Orders[id]; o == nil || len(o.Metadata) != 0 || o.Customer != e.sim.ext.subs[subID].Sub.CustomerUUID {
+			e.t.Errorf("invoice %s = %+v", id, o)
+		}
+	}
+	for _, ch := range m.Charges {
+		if !invoices[ch.Order] {
 			continue
+		}
+		if len(ch.Metadata) != 0 {
+			e.t.Errorf("charge %s carries metadata %v", ch.ID, ch.Metadata)
+		}
+		if paid := m.Orders[ch.Order].Charge == ch.ID; paid != (ch.Status == "succeeded") {
+			e.t.Errorf("charge %s %s, its invoice paid: %v", ch.ID, ch.Status, paid)
 		}
 		sc := ch.StoredCredentials
 		if sc == nil || sc.Sequence != "SUBSEQUENT" || sc.Initiator != "MERCHANT" || !sc.IsScheduled {
@@ -277,6 +296,65 @@ func TestClockEndpoints(t *testing.T) {
 	} {
 		if r := e.do("POST", "/_sim/clock/advance", body); r.Status != 400 {
 			t.Errorf("%s: status %d", name, r.Status)
+		}
+	}
+}
+
+// TestRunIsAnInvoiceWithPlatformWebhooks: a run generates an order (the
+// invoice) and pays it with the card on file; the app hears O:<order>
+// CREATE, P:<charge> CREATE and O:<order> UPDATE, the documented prefixes,
+// and nothing names the subscription. A declined run leaves the invoice
+// unpaid with the failed charge naming it.
+func TestRunIsAnInvoiceWithPlatformWebhooks(t *testing.T) {
+	t.Parallel()
+	e := newExtEnv(t)
+	e.must(e.do("PUT", "/_sim/webhooks", map[string]string{"url": e.hooks.srv.URL}), 200, nil)
+	pl := e.plan(monthly)
+	cus, card := e.customerWithCard("4242424242424242")
+	sub := e.subscribe(pl.ID, clover.SubscriptionParams{CustomerID: cus, CollectionMethod: "CHARGE_AUTOMATICALLY"})
+	// events reads webhook batches until n order and payment events came.
+	events := func(n int) []string {
+		var out []string
+		for len(out) < n {
+			var p clover.WebhookPayload
+			if err := json.Unmarshal(e.hooks.next(t).Body, &p); err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range p.Merchants[e.mid] {
+				if !strings.HasPrefix(ev.ObjectID, "C:") { // the customer's own CREATE
+					out = append(out, ev.Type+" "+ev.ObjectID)
+				}
+			}
+		}
+		return out
+	}
+	e.sim.mu.Lock()
+	o := *e.sim.merchants[e.mid].Orders[e.sim.ext.subs[sub.ID].Invoices[0]]
+	e.sim.mu.Unlock()
+	if o.Status != "paid" || o.Customer != cus || o.Amount != 4900 || o.Items[0].Description != "Monthly service" || len(o.Metadata) != 0 {
+		t.Fatalf("invoice %+v", o)
+	}
+	if got, want := events(3), []string{"CREATE O:" + o.ID, "CREATE P:" + o.Charge, "UPDATE O:" + o.ID}; !slices.Equal(got, want) {
+		t.Errorf("webhooks %v, want %v", got, want)
+	}
+	e.sim.SetCardDeclining(card, true)
+	e.sim.AdvanceClock(31 * day)
+	e.sim.mu.Lock()
+	m := e.sim.merchants[e.mid]
+	o2 := *m.Orders[e.sim.ext.subs[sub.ID].Invoices[1]]
+	var failed clover.Charge
+	for _, ch := range m.Charges {
+		if ch.Order == o2.ID {
+			failed = *ch
+		}
+	}
+	e.sim.mu.Unlock()
+	if o2.Status != "created" || o2.Charge != "" || failed.Status != "failed" {
+		t.Fatalf("declined run: invoice %+v, charge %+v", o2, failed)
+	}
+	for _, ev := range events(2) {
+		if !strings.HasSuffix(ev, ":"+o2.ID) && !strings.HasSuffix(ev, ":"+failed.ID) || strings.Contains(ev, "SUB") {
+			t.Errorf("webhook %q for a declined run", ev)
 		}
 	}
 }

@@ -17,6 +17,8 @@ type recSub struct {
 	Start      time.Time
 	End        time.Time // zero: no end
 	Runs       int
+	// Invoices are the ids of the orders its runs generated, oldest first.
+	Invoices []string
 }
 
 // recMaxFailures is how many consecutive failed runs deactivate a
@@ -321,30 +323,73 @@ func (s *Sim) billDueLocked(target time.Time) {
 	}
 }
 
-// runSubLocked charges one run on the customer's card on file as a
-// scheduled, merchant-initiated, subsequent stored-credential charge.
-// chargeLocked sends the "P:" webhook for the charge, approved or declined.
+// runSubLocked makes one run as Clover documents it (CLOVER.md §13.9: "the
+// Clover system automatically generates and processes invoices on the
+// scheduled billing dates"): it generates an invoice, an ecommerce order of
+// the customer with one item for the plan, and pays it with the card on
+// file as a scheduled, merchant-initiated, subsequent stored-credential
+// charge. The app hears of it as of any order and payment (§6.1): O:<order>
+// CREATE, P:<charge> CREATE and, once paid, O:<order> UPDATE. No source
+// shows a subscription tag on either, so neither carries one; how a run's
+// payment is linked back to its subscription is UNCONFIRMED. A declined
+// payment leaves the order unpaid, the failed charge naming it. Whether
+// Clover retries one invoice on later days or counts failed runs is
+// UNCONFIRMED ("deactivated if the customer's invoice payment fails after
+// five attempts"): here each run is one attempt, and 5 failed runs in a
+// row deactivate the subscription.
 func (s *Sim) runSubLocked(sub *recSub, at time.Time) {
 	m := s.merchants[sub.MerchantID]
 	sub.Runs++
-	tax := s.subTaxLocked(sub)
+	o := s.runInvoiceLocked(m, sub)
+	sub.Invoices = append(sub.Invoices, o.ID)
 	p := clover.ChargeParams{
-		Amount: sub.Sub.Amount + tax, TaxAmount: tax, TipAmount: sub.Sub.TipAmount, Currency: m.Currency,
-		Source: sub.Sub.CustomerUUID, Description: "Subscription " + sub.Sub.ID, Ecomind: "ecom",
+		Amount: o.Amount + o.TaxAmount, TaxAmount: o.TaxAmount, TipAmount: sub.Sub.TipAmount, Currency: m.Currency,
+		Source: sub.Sub.CustomerUUID, Ecomind: "ecom", ReceiptEmail: o.Email,
 		StoredCredentials: &clover.StoredCredentials{Sequence: "SUBSEQUENT", IsScheduled: true, Initiator: "MERCHANT"},
-		Metadata:          map[string]string{"subscription_id": sub.Sub.ID},
 	}
 	ch, err := s.chargeLocked(m, p, "recurring-"+sub.Sub.ID+"-"+cloverTime(at))
 	sub.Sub.LastRunDate = cloverTime(at)
 	sub.Sub.ModifiedTime = cloverTime(at)
 	if err == nil && ch != nil {
+		s.markOrderPaidLocked(m, o, ch)
 		sub.Sub.FailureCount = 0
 		return
+	}
+	if failed := m.Charges[err.Detail.Charge]; failed != nil {
+		failed.Order = o.ID
 	}
 	sub.Sub.FailureCount++
 	s.log.Info("cloversim: subscription run failed", "subscription_id", sub.Sub.ID, "failures", sub.Sub.FailureCount)
 	if sub.Sub.FailureCount >= recMaxFailures {
 		sub.Sub.Active = false
-		s.notify(m.ID, "SUB:"+sub.Sub.ID, "UPDATE")
 	}
+}
+
+// runInvoiceLocked creates the order a run pays: the customer's, in the
+// merchant's currency, one sku item of the subscription's amount named
+// after the plan (the item's wording is UNCONFIRMED), taxed by the
+// subscription's tax rates, and the tax line.
+func (s *Sim) runInvoiceLocked(m *merchant, sub *recSub) *clover.Order {
+	item := clover.OrderItem{Type: "sku", Parent: NewID(), Quantity: 1, Amount: sub.Sub.Amount, Currency: m.Currency}
+	if pl := s.ext.plans[sub.PlanID]; pl != nil {
+		item.Description = pl.Plan.Name
+	}
+	for _, id := range sub.Sub.TaxRateUUIDs {
+		if tr, ok := m.TaxRates[id]; ok {
+			item.TaxRates = append(item.TaxRates, clover.TaxRate{Name: tr.Name, TaxRateUUID: tr.ID, Rate: tr.Rate})
+		}
+	}
+	o := &clover.Order{ID: NewID(), Object: "order", Currency: m.Currency, Customer: sub.Sub.CustomerUUID,
+		Created: s.nowLocked().UnixMilli(), Status: "created", Amount: item.Amount, TaxAmount: s.subTaxLocked(sub),
+		Items: []clover.OrderItem{item}}
+	if cu := m.Customers[sub.Sub.CustomerUUID]; cu != nil {
+		o.Email = cu.Email
+	}
+	if o.TaxAmount > 0 {
+		o.Items = append(o.Items, clover.OrderItem{Type: "tax", Amount: o.TaxAmount, Currency: m.Currency, Description: "Sales Tax"})
+	}
+	m.Orders[o.ID] = o
+	s.ecom.orders[o.ID] = &orderMeta{Returned: map[string]int64{}}
+	s.notify(m.ID, "O:"+o.ID, "CREATE")
+	return o
 }
