@@ -66,7 +66,7 @@ func TestOnboardingBrowser(t *testing.T) {
 	if s := browsertest.Value(b, "button", chromedp.Text(chromedp.CSS("#connect"))); !strings.Contains(s, "Se connecter avec Clover") {
 		t.Fatalf("French connect button = %q", s)
 	}
-	b.Screenshot("onboarding-connect-fr")
+	b.State("onboarding-connect-fr") // screenshots at desktop and 375 px, axe-core where installed
 	b.Do("to Clover", chromedp.Click(chromedp.CSS("#connect")),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="merchant_id"][value="`+mid+`"]`)))
 	if u := browsertest.Value(b, "consent url", chromedp.Evaluate[string]("location.href")); !strings.HasPrefix(u, o.m.Sim.Options().BaseURL+"/oauth/v2/authorize?") ||
@@ -87,5 +87,5 @@ func TestOnboardingBrowser(t *testing.T) {
 		t.Fatalf("browser ended at %q, want the registered return URL", u)
 	}
 	b.Do("connected page", chromedp.Navigate(o.m.URL+"/connect/"+integrationID), chromedp.WaitVisible(chromedp.CSS(`#status[data-status="active"]`)))
-	b.Screenshot("onboarding-connected-en")
+	b.State("onboarding-connected-en")
 }
