@@ -33,6 +33,15 @@ type Config struct {
 	// running server within it, without a restart.
 	KeyringReload time.Duration `env:"PAYBRIDGE_KEYRING_RELOAD" envDefault:"2s"`
 	LogLevel      string        `env:"PAYBRIDGE_LOG_LEVEL" envDefault:"info"`
+	// MetricsAddr, when set, serves /metrics on a listener of its own
+	// (e.g. 127.0.0.1:9464, or a private interface the scraper reaches).
+	// MetricsToken, when set, lets /metrics be read on the API port with
+	// Authorization: Bearer <token>. Outside sandbox mode /metrics is on
+	// the API port only with the token: it names routes, merchants' load
+	// and Clover's answers, which are nobody else's business. Sandbox mode
+	// keeps it open on the API port for convenience.
+	MetricsAddr  string `env:"PAYBRIDGE_METRICS_ADDR"`
+	MetricsToken string `env:"PAYBRIDGE_METRICS_TOKEN"`
 
 	Clover CloverConfig
 	Web    WebConfig    // config_web.go: SMTP and pay page

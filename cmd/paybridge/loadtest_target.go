@@ -90,6 +90,9 @@ func scrape(ctx context.Context, base string) metricsSnapshot {
 	if err != nil {
 		return s
 	}
+	if tok := os.Getenv("PAYBRIDGE_METRICS_TOKEN"); tok != "" { // a production target's /metrics
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return s

@@ -53,7 +53,11 @@ type Main struct {
 	Web       *web.Server   // wire_web.go: pay page, links, mail
 	Outbox    *email.Outbox // sandbox mode only: the mail it "sends"
 	URL       string        // where the API listens, e.g. http://127.0.0.1:8080
-	Router    *httpapi.Router
+	// MetricsURL is where /metrics is served on its own listener
+	// (Config.MetricsAddr), "" when it has none.
+	MetricsURL string
+	metricsSrv *http.Server
+	Router     *httpapi.Router
 	// WrapHandler, when set before Run, wraps the whole HTTP surface (the
 	// benchmarks time paybridge's server side with it).
 	WrapHandler func(http.Handler) http.Handler
@@ -115,6 +119,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		c.PublicURL = m.URL
 	}
 	m.Metrics = httpapi.NewMetrics()
+	if err := m.startMetrics(); err != nil { // wire_metrics.go
+		return err
+	}
 	urls, cloverCfg, err := m.cloverSetup(ctx)
 	if err != nil {
 		return err
@@ -191,6 +198,9 @@ func (m *Main) close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), max(m.Config.ShutdownTimeout, time.Second))
 	defer cancel()
+	if m.metricsSrv != nil {
+		_ = m.metricsSrv.Shutdown(ctx)
+	}
 	if m.server != nil {
 		_ = m.server.Shutdown(ctx)
 	} else if m.listener != nil {
@@ -314,7 +324,7 @@ func (m *Main) handler() http.Handler {
 	(&httpapi.V1{Service: m.Service, Store: m.DB, Logger: m.Logger}).Routes(rt)
 	rt.HandlePublic("GET /healthz", httpapi.HealthHandler())
 	rt.HandlePublic("GET /readyz", httpapi.ReadyHandler(m.DB.Ping))
-	rt.HandlePublic("GET /metrics", m.Metrics.Handler())
+	m.metricsRoutes(rt)    // wire_metrics.go
 	m.eventRoutes(rt)      // wire_events.go: /v1/events, /v1/webhook-endpoints, /webhooks/clover…
 	m.onboardingRoutes(rt) // wire_onboarding.go: /v1/integrations, /connect, /oauth/callback, /v1/auth/whoami
 	m.webRoutes(rt)        // wire_web.go: /pay/{link}, /v1/invoices/{id}/payment-link, /send, receipts
