@@ -36,7 +36,7 @@ func TestGoldenShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			raw, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			raw, err := os.ReadFile(filepath.Join("testdata", "conformance", tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}

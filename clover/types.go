@@ -1,8 +1,9 @@
 package clover
 
 // Wire types of Clover's APIs, shaped after CLOVER.md. The client decodes
-// into them and cloversim encodes from them, and golden bodies in testdata/
-// pin both to Clover's examples. Amounts are integer minor units; `created`
+// into them and cloversim encodes from them, and the recorded and
+// documented payloads of testdata/conformance pin both to Clover's answers
+// (TestConformance, TestGoldenShapes). Amounts are integer minor units; `created`
 // fields are Unix milliseconds; ids are 13 upper-case characters.
 
 // ValidID reports whether s has the shape of a Clover id (a merchant's, an

@@ -176,6 +176,7 @@ type cardToken struct {
 	Number     string
 	Used       bool
 	Created    time.Time
+	ClientIP   string // where the card was tokenized from
 }
 
 // idemEntry is a stored response for an idempotency key.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func (s *Sim) createToken(r *http.Request, m *merchant) (int, any, *apiError) {
 	if e != nil {
 		return 0, nil, e
 	}
-	t := &cardToken{ID: newTokenID(), MerchantID: m.ID, Card: card, Number: number, Created: now}
+	t := &cardToken{ID: newTokenID(), MerchantID: m.ID, Card: card, Number: number, Created: now, ClientIP: remoteIP(r)}
 	s.mu.Lock()
 	s.tokens[t.ID] = t
 	s.mu.Unlock()
@@ -82,7 +83,18 @@ func (s *Sim) getToken(r *http.Request, m *merchant) (int, any, *apiError) {
 func tokenView(t *cardToken) *clover.Token {
 	c := t.Card
 	c.ID = ""
-	return &clover.Token{ID: t.ID, Object: "token", Card: &c, Created: t.Created.UnixMilli(), Type: "card", Used: t.Used}
+	return &clover.Token{ID: t.ID, Object: "token", Card: &c, Created: t.Created.UnixMilli(), Type: "card", Used: t.Used, ClientIP: t.ClientIP}
+}
+
+// remoteIP is the address the tokenizer saw the card come from (the
+// payer's browser, which calls it directly): the token's client_ip, as the
+// tokenizer's OpenAPI has it (CLOVER.md §4).
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // validateCard checks a card as Clover's tokenizer does and returns its
