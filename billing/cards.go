@@ -103,7 +103,7 @@ func (s *Service) SaveCard(ctx context.Context, c Caller, customerID string, in 
 	if _, _, err := source(in.Source, "", ""); err != nil {
 		return nil, err
 	}
-	if err := validateText("consent_text", in.ConsentText, 2000); err != nil {
+	if err := validateText("consent_text", in.ConsentText, maxConsentText); err != nil {
 		return nil, err
 	}
 	cu, err := s.Store.GetCustomer(ctx, c.MerchantID, customerID)

@@ -110,6 +110,7 @@ const (
 	maxMetadataKey   = 40
 	maxMetadataValue = 500
 	maxText          = 500
+	maxConsentText   = 2000
 	maxLineItems     = 100
 	maxQuantity      = 10_000
 )

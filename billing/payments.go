@@ -50,6 +50,10 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 	if err := validateTip(in.TipAmount, inv.AllowTip); err != nil {
 		return nil, err
 	}
+	// Checked before any charge: saving the card after one must not fail.
+	if err := validateText("consent_text", in.ConsentText, maxConsentText); err != nil {
+		return nil, err
+	}
 	method, src, err := source(in.Source, in.CardID, in.Tender)
 	if err != nil {
 		return nil, err
@@ -117,6 +121,9 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 		src, in.CustomerID = card.CloverCardID, card.CustomerID
 	}
 	if err := validateText("description", in.Description, maxText); err != nil {
+		return nil, err
+	}
+	if err := validateText("consent_text", in.ConsentText, maxConsentText); err != nil {
 		return nil, err
 	}
 	if in.CustomerID != "" {
