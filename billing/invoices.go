@@ -25,8 +25,11 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 		}
 		return nil, err
 	}
-	_, auth, err := s.merchantAuth(ctx, c.MerchantID, true)
+	m, auth, err := s.merchantAuth(ctx, c.MerchantID, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := merchantTakes(m, in.Currency); err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC()

@@ -138,6 +138,9 @@ func (s *Service) CreatePayment(ctx context.Context, c Caller, in PaymentInput) 
 	if err != nil {
 		return nil, err
 	}
+	if err := merchantTakes(m, in.Currency); err != nil {
+		return nil, err
+	}
 	now := s.Now().UTC()
 	p := &paybridge.Payment{
 		ID: paybridge.NewID(paybridge.PrefixPayment), MerchantID: m.ID, CustomerID: in.CustomerID,

@@ -70,8 +70,8 @@ func (s *Service) CreatePlan(ctx context.Context, c Caller, in PlanInput) (*payb
 	if err != nil {
 		return nil, err
 	}
-	if in.Currency != m.Currency {
-		return nil, invalid("currency", "invalid_currency", "the merchant takes %s", m.Currency)
+	if err := merchantTakes(m, in.Currency); err != nil {
+		return nil, err
 	}
 	p := &paybridge.Plan{ID: paybridge.NewID(paybridge.PrefixPlan), MerchantID: m.ID, Name: in.Name, Amount: in.Amount,
 		Currency: in.Currency, Interval: in.Interval, IntervalCount: count, Active: true, CreatedAt: s.Now().UTC()}

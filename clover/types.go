@@ -488,14 +488,29 @@ type Elements[T any] struct {
 }
 
 // Merchant is a platform v3 merchant.
+//
+// The recorded answer (CLOVER.md §13.6) is {href, id, name, owner{href,id},
+// address{href}, merchantPlan{id}, createdTime, gateway, tenders, …} with
+// no currency or defaultCurrency: a merchant's currency is configuration
+// (onboarding.Currencies).
 type Merchant struct {
-	ID              string `json:"id"`
-	Name            string `json:"name"`
-	Currency        string `json:"currency,omitempty"`
-	DefaultCurrency string `json:"defaultCurrency,omitempty"`
-	Email           string `json:"email,omitempty"`
-	Phone           string `json:"phoneNumber,omitempty"`
-	Website         string `json:"website,omitempty"`
+	Href         string  `json:"href,omitempty"`
+	ID           string  `json:"id"`
+	Name         string  `json:"name"`
+	Owner        *V3Link `json:"owner,omitempty"`
+	Address      *V3Link `json:"address,omitempty"`
+	MerchantPlan *Ref    `json:"merchantPlan,omitempty"`
+	CreatedTime  int64   `json:"createdTime,omitempty"`
+	Email        string  `json:"email,omitempty"`
+	Phone        string  `json:"phoneNumber,omitempty"`
+	Website      string  `json:"website,omitempty"`
+}
+
+// V3Link is a platform v3 reference to another object or sub-resource:
+// {"href": …} and, for objects, {"id": …}.
+type V3Link struct {
+	Href string `json:"href,omitempty"`
+	ID   string `json:"id,omitempty"`
 }
 
 // Ref is a platform v3 reference {"id": …}.

@@ -1,14 +1,12 @@
 package onboarding
 
 import (
-	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -200,7 +198,7 @@ func (s *Service) connect(ctx context.Context, it *paybridge.Integration, existi
 			m = &c
 		}
 		m.Name, m.PAKMSKey = cm.Name, pk.APIAccessKey
-		m.Currency = strings.ToLower(cmp.Or(cm.Currency, cm.DefaultCurrency, m.Currency, "usd"))
+		m.Currency = s.Currencies.Of(cloverID) // Clover's merchant read carries none (currency.go)
 		creds := credentialsOf(tok)
 		sealed, err := billing.SealCredentials(s.Sealer, m.ID, creds)
 		if err != nil {

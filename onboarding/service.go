@@ -45,6 +45,8 @@ type Service struct {
 	// AllowLoopbackHTTP lets return URLs use http on loopback hosts
 	// (sandbox mode only); otherwise they must be https.
 	AllowLoopbackHTTP bool
+	// Currencies gives a connecting merchant its currency (currency.go).
+	Currencies Currencies
 
 	// OnConnected, when set, is called once a connect has stored its
 	// merchant (the wiring records the connect's Clover calls then).

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/paybridge/paybridge"
+	"github.com/paybridge/paybridge/clover"
 )
 
 // registerAdmin mounts the unauthenticated inspection and control surface:
@@ -13,7 +16,7 @@ import (
 //	GET  /_sim/faults                 the faults in force (durations as Go strings, "150ms")
 //	PUT  /_sim/faults                 replace them; latency_p50/latency_p99 are a Go
 //	                                  duration string ("1.5s") or a number of milliseconds
-//	POST /_sim/merchants {name?}      {merchant_id, access_token, pakms_key}
+//	POST /_sim/merchants {name?, merchant_id?, currency?}  {merchant_id, access_token, pakms_key}
 //	GET  /_sim/state                  counts of everything
 //	GET  /_sim/app                    {app_id, client_id}: which app this Clover serves,
 //	                                  so a client can check its configuration at start
@@ -101,31 +104,57 @@ func (s *Sim) adminPutFaults(w http.ResponseWriter, r *http.Request) {
 	s.adminGetFaults(w, r)
 }
 
+// MerchantSpec describes a merchant to add; every field may be "" (a
+// random id, a default name, usd).
+type MerchantSpec struct {
+	ID       string `json:"merchant_id"`
+	Name     string `json:"name"`
+	Currency string `json:"currency"` // lowercase ISO 4217
+}
+
 // AddMerchant creates another merchant of the app with its own ready access
 // token and PAKMS key (name "" gets a default), for multi-merchant tests.
 func (s *Sim) AddMerchant(name string) (mid, token, pakms string) {
-	if name == "" {
-		name = "Sandbox Merchant"
+	mid, token, pakms, _ = s.AddMerchantWith(MerchantSpec{Name: name})
+	return mid, token, pakms
+}
+
+// AddMerchantWith is AddMerchant for a merchant with a given id (refused
+// when taken or not a Clover id) or currency (refused unless supported).
+func (s *Sim) AddMerchantWith(spec MerchantSpec) (mid, token, pakms string, err error) {
+	if spec.Name == "" {
+		spec.Name = "Sandbox Merchant"
+	}
+	if spec.ID != "" && !clover.ValidID(spec.ID) {
+		return "", "", "", fmt.Errorf("merchant id %q is not 13 characters of A-Z and 0-9", spec.ID)
+	}
+	if spec.Currency != "" && !paybridge.ValidCurrency(spec.Currency) {
+		return "", "", "", fmt.Errorf("currency %q is not a lowercase ISO 4217 code paybridge supports", spec.Currency)
 	}
 	token = randHex(16)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.addMerchant("", name, "")
+	if s.merchants[spec.ID] != nil {
+		return "", "", "", fmt.Errorf("merchant %s exists", spec.ID)
+	}
+	m := s.addMerchant(spec, "")
 	s.grants[token] = &grant{MerchantID: m.ID, Expires: s.nowLocked().Add(100 * 365 * 24 * time.Hour)}
-	return m.ID, token, m.PAKMSKey
+	return m.ID, token, m.PAKMSKey, nil
 }
 
 func (s *Sim) adminAddMerchant(w http.ResponseWriter, r *http.Request) {
-	var p struct {
-		Name string `json:"name"`
-	}
+	var p MerchantSpec
 	if r.ContentLength != 0 {
 		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 			writeError(w, 400, "invalid_request_error", "invalid_request", "Invalid JSON body.")
 			return
 		}
 	}
-	mid, tok, pk := s.AddMerchant(p.Name)
+	mid, tok, pk, err := s.AddMerchantWith(p)
+	if err != nil {
+		writeError(w, 400, "invalid_request_error", "invalid_request", err.Error())
+		return
+	}
 	writeJSON(w, 200, map[string]string{"merchant_id": mid, "access_token": tok, "pakms_key": pk})
 }
 

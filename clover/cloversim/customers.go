@@ -30,7 +30,7 @@ func (s *Sim) createCustomer(r *http.Request, c *call) (int, any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cu := &clover.Customer{ID: NewID(), Object: "customer", Created: s.nowLocked().UnixMilli(), Currency: "USD",
+	cu := &clover.Customer{ID: NewID(), Object: "customer", Created: s.nowLocked().UnixMilli(), Currency: strings.ToUpper(c.M.Currency),
 		Sources: &clover.List[string]{Object: "list", Data: []string{}}}
 	applyCustomer(cu, p)
 	if p.Source != "" {

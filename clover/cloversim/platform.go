@@ -1,6 +1,8 @@
 package cloversim
 
 import (
+	"cmp"
+	"crypto/sha256"
 	"net/http"
 	"sort"
 	"strings"
@@ -33,11 +35,45 @@ func expands(r *http.Request, what string) bool {
 	return false
 }
 
-func (s *Sim) v3Merchant(_ *http.Request, c *call) (int, any, *apiError) {
+// v3Merchant is GET /v3/merchants/{mId} in its recorded shape (CLOVER.md
+// §13.6): sub-resources as {href} references and no currency or
+// defaultCurrency, which Clover's answer lacks. The merchant's currency
+// shows only in what it accepts (charges and orders in another currency
+// are refused) and echoes (customers, orders).
+func (s *Sim) v3Merchant(r *http.Request, c *call) (int, any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur := strings.ToUpper(c.M.Currency)
-	return 200, &clover.Merchant{ID: c.M.ID, Name: c.M.Name, Currency: cur, DefaultCurrency: cur}, nil
+	base := s.opts.BaseURL
+	if base == "" {
+		base = "http://" + r.Host
+	}
+	self := base + "/v3/merchants/" + c.M.ID
+	owner := cmp.Or(s.ext.owners[c.M.ID], derivedID(c.M.ID+"/owner"))
+	return 200, &v3MerchantBody{
+		Merchant: clover.Merchant{Href: self, ID: c.M.ID, Name: c.M.Name,
+			Owner:        &clover.V3Link{Href: self + "/employees/" + owner, ID: owner},
+			Address:      &clover.V3Link{Href: self + "/address"},
+			MerchantPlan: &clover.Ref{ID: derivedID(c.M.ID + "/plan")},
+			CreatedTime:  s.ecom.started},
+		Gateway: clover.V3Link{Href: self + "/gateway"}, Tenders: clover.V3Link{Href: self + "/tenders"},
+	}, nil
+}
+
+// v3MerchantBody adds the recorded references paybridge does not read.
+type v3MerchantBody struct {
+	clover.Merchant
+	Gateway clover.V3Link `json:"gateway"`
+	Tenders clover.V3Link `json:"tenders"`
+}
+
+// derivedID is a Clover-style id derived from seed, stable across reads.
+func derivedID(seed string) string {
+	sum := sha256.Sum256([]byte(seed))
+	b := make([]byte, 13)
+	for i := range b {
+		b[i] = idChars[int(sum[i])%len(idChars)]
+	}
+	return string(b)
 }
 
 // v3PaymentLocked renders a charge as a platform payment: SUCCESS once money

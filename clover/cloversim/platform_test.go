@@ -10,9 +10,24 @@ func TestPlatformReads(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	var m clover.Merchant
-	b.do("GET", "/v3/merchants/"+b.mid, nil).json(t, &m)
-	if m.ID != b.mid || m.Name == "" || m.Currency != "USD" {
-		t.Errorf("merchant %+v", m)
+	r := b.do("GET", "/v3/merchants/"+b.mid, nil)
+	r.json(t, &m)
+	if m.ID != b.mid || m.Name == "" || m.Owner == nil || m.Owner.ID == "" || m.Address == nil || m.Address.Href == "" ||
+		m.MerchantPlan == nil || m.CreatedTime == 0 {
+		t.Errorf("merchant %s", r.Raw)
+	}
+	// The recorded shape (CLOVER.md §13.6) has no currency at all.
+	var keys map[string]any
+	r.json(t, &keys)
+	for _, k := range []string{"currency", "defaultCurrency"} {
+		if _, ok := keys[k]; ok {
+			t.Errorf("merchant has %q: %s", k, r.Raw)
+		}
+	}
+	for _, k := range []string{"href", "id", "name", "owner", "address", "merchantPlan", "createdTime", "gateway", "tenders"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("merchant lacks %q: %s", k, r.Raw)
+		}
 	}
 	no := false
 	auth := b.mustCharge(clover.ChargeParams{Amount: 300, Currency: "usd", Source: b.tokenize(visa), Capture: &no})

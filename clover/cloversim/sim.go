@@ -1,6 +1,7 @@
 package cloversim
 
 import (
+	"cmp"
 	"crypto/rand"
 	"log/slog"
 	"math/big"
@@ -20,10 +21,13 @@ type Options struct {
 	// with the App ID ("Client ID or App ID", docs.clover.com/docs/
 	// oauth-flows-in-clover), so it defaults to AppID; set it apart only to
 	// test a client that sends the wrong one.
-	ClientID         string
-	ClientSecret     string
-	MerchantID       string
-	MerchantName     string
+	ClientID     string
+	ClientSecret string
+	MerchantID   string
+	MerchantName string
+	// MerchantCurrency is the first merchant's currency (lowercase ISO
+	// 4217; default usd). Its charges and orders must be in it.
+	MerchantCurrency string
 	AccessToken      string // a ready OAuth access token for MerchantID
 	PAKMSKey         string
 	WebhookAuthCode  string // X-Clover-Auth sent with platform webhooks
@@ -217,7 +221,7 @@ func New(opts Options) *Sim {
 	s.app = app{ID: s.opts.AppID, ClientID: s.opts.ClientID, ClientSecret: s.opts.ClientSecret}
 	s.initEcom()
 	s.initExt()
-	m := s.addMerchant(s.opts.MerchantID, s.opts.MerchantName, s.opts.PAKMSKey)
+	m := s.addMerchant(MerchantSpec{ID: s.opts.MerchantID, Name: s.opts.MerchantName, Currency: s.opts.MerchantCurrency}, s.opts.PAKMSKey)
 	s.grants[s.opts.AccessToken] = &grant{MerchantID: m.ID, Expires: s.now().Add(100 * 365 * 24 * time.Hour)}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -302,7 +306,8 @@ func (s *Sim) nowLocked() time.Time { return s.opts.Now().Add(s.clockOffset) }
 
 // addMerchant creates a merchant with a PAKMS key and default tax rates.
 // Callers must not hold s.mu during New; later callers must hold it.
-func (s *Sim) addMerchant(id, name, pakms string) *merchant {
+func (s *Sim) addMerchant(spec MerchantSpec, pakms string) *merchant {
+	id, name := spec.ID, spec.Name
 	if id == "" {
 		id = NewID()
 	}
@@ -310,7 +315,7 @@ func (s *Sim) addMerchant(id, name, pakms string) *merchant {
 		pakms = randHex(16)
 	}
 	m := &merchant{
-		ID: id, Name: name, Currency: "usd", PAKMSKey: pakms,
+		ID: id, Name: name, Currency: cmp.Or(spec.Currency, "usd"), PAKMSKey: pakms,
 		TaxRates:  map[string]clover.V3TaxRate{},
 		Customers: map[string]*clover.Customer{},
 		Cards:     map[string]*savedCard{},

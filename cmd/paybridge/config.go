@@ -10,6 +10,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/paybridge/paybridge/onboarding"
+
 	"github.com/paybridge/paybridge/clover"
 )
 
@@ -134,6 +136,21 @@ type CloverConfig struct {
 	// LowTrust makes the OAuth connect use PKCE (code_challenge S256 and
 	// code_verifier) instead of the app secret; implied without a secret.
 	LowTrust bool `env:"PAYBRIDGE_CLOVER_LOW_TRUST"`
+	// DefaultCurrency and MerchantCurrencies ("MID=cad,…") give each
+	// merchant its currency: Clover's merchant read carries none
+	// (CLOVER.md §13.6; onboarding/currency.go). A Canadian merchant must
+	// be listed, or the default set to cad.
+	DefaultCurrency    string `env:"PAYBRIDGE_CLOVER_DEFAULT_CURRENCY" envDefault:"usd"`
+	MerchantCurrencies string `env:"PAYBRIDGE_CLOVER_MERCHANT_CURRENCIES"`
+}
+
+// currencies is the merchants' currencies, parsed and checked.
+func (c CloverConfig) currencies() (onboarding.Currencies, error) {
+	cur, err := onboarding.ParseCurrencies(c.DefaultCurrency, c.MerchantCurrencies)
+	if err != nil {
+		return cur, fmt.Errorf("PAYBRIDGE_CLOVER_DEFAULT_CURRENCY / PAYBRIDGE_CLOVER_MERCHANT_CURRENCIES: %w", err)
+	}
+	return cur, nil
 }
 
 // String keeps the app secret and master key out of logs.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/clover/cloversim"
 )
@@ -45,6 +46,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	declinedCaptured := fs.Float64("declined-but-captured-rate", 0, "probability [0,1] that a charge or order pay that went through answers a 402 decline\n(the charge stays captured: Clover's automatic void failed)")
 	seed := fs.Int64("seed", 1, "seed of the fault dice (same seed, same faults)")
 	limits := fs.String("limits", "on", "enforce Clover's rate limits: on|off")
+	currency := fs.String("currency", "usd", "the sandbox merchant's currency (lowercase ISO 4217, e.g. cad): its charges and orders must be in it")
 	merchantID := fs.String("merchant-id", "", "the sandbox merchant's Clover id, 13 of A-Z and 0-9 (default: random)")
 	merchantLimits := fs.String("merchant-limits", "", "per-token limits of some merchants, as Clover gives hand-made tokens less:\nMID=RPS/CONCURRENT,… (either number optional)")
 	webhookURL := fs.String("webhook-url", "", "URL receiving platform webhooks (X-Clover-Auth)")
@@ -74,6 +76,10 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return errUsage
 		}
 	}
+	if !paybridge.ValidCurrency(*currency) {
+		fmt.Fprintln(stderr, "paybridge sandbox: --currency must be a lowercase ISO 4217 code paybridge supports, e.g. usd or cad")
+		return errUsage
+	}
 	if *merchantID != "" && !clover.ValidID(*merchantID) {
 		fmt.Fprintln(stderr, "paybridge sandbox: --merchant-id must be 13 characters of A-Z and 0-9")
 		return errUsage
@@ -101,6 +107,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		LimitsOff:            *limits == "off",
 		Limits:               budget,
 		MerchantID:           *merchantID,
+		MerchantCurrency:     *currency,
 		ForwardedForOptional: *forwardedFor == "optional",
 		Faults: cloversim.Faults{LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate,
 			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate, DeclinedButCapturedRate: *declinedCaptured},

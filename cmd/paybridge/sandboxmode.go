@@ -70,6 +70,7 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 		HCOSigningSecret: id.HCOSigningSecret, BaseURL: base, Logger: m.Logger.With("component", "cloversim"),
 		Shapes:               m.SimShapes,
 		ForwardedForOptional: m.Config.SandboxForwardedFor == "optional",
+		MerchantCurrency:     m.Currencies.Of(id.MerchantID),
 	})
 	m.simSrv = &http.Server{Handler: m.Sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -125,7 +126,7 @@ func (m *Main) bootstrapSandbox(ctx context.Context) error {
 		return err
 	}
 	inv, err := m.Service.CreateInvoice(ctx, caller, billing.InvoiceInput{
-		CustomerID: cu.ID, Currency: "usd", AllowTip: true, AllowPartial: true, MinimumPartialAmount: 1000,
+		CustomerID: cu.ID, Currency: mer.Currency, AllowTip: true, AllowPartial: true, MinimumPartialAmount: 1000,
 		LineItems: []billing.LineItemInput{
 			{Description: "Kitchen faucet replacement", Quantity: 1, UnitAmount: 18_500, TaxRateBPS: 1000},
 			{Description: "Service call", Quantity: 1, UnitAmount: 8_900},
@@ -174,7 +175,7 @@ func (m *Main) connectSandboxMerchant(ctx context.Context, cloverID, name, token
 		now := time.Now().UTC()
 		mer = &paybridge.Merchant{
 			ID: paybridge.NewID(paybridge.PrefixMerchant), CloverMerchantID: cloverID, Name: name,
-			Currency: "usd", Status: paybridge.MerchantActive, PAKMSKey: pakms, CreatedAt: now, UpdatedAt: now,
+			Currency: m.Currencies.Of(cloverID), Status: paybridge.MerchantActive, PAKMSKey: pakms, CreatedAt: now, UpdatedAt: now,
 		}
 		sealed, serr := billing.SealCredentials(m.Sealer, mer.ID, paybridge.Credentials{
 			AccessToken: token, AccessExpires: now.Add(100 * 365 * 24 * time.Hour),

@@ -69,15 +69,16 @@ type Main struct {
 	closeOnce   sync.Once // Close may be called again (a test's cleanup after a restart)
 	closeErr    error
 
-	Recovery   *httpapi.Recovery   // wire_recovery.go
-	stopLease  context.CancelFunc  // wire_recovery.go
-	leaseDone  chan struct{}       // wire_recovery.go
-	halt       *halter             // halt.go: crash tests only
-	Onboarding *onboarding.Service // wire_onboarding.go
-	Jobs       *jobs.Runner        // wire_events.go
-	redis      *redis.Client       // wire_scale.go
-	Clock      *billing.Clock      // wire_recurring.go: the sandbox test clock
-	recurring  sync.Mutex          // wire_recurring.go: one recurring pass at a time
+	Recovery   *httpapi.Recovery     // wire_recovery.go
+	stopLease  context.CancelFunc    // wire_recovery.go
+	leaseDone  chan struct{}         // wire_recovery.go
+	halt       *halter               // halt.go: crash tests only
+	Onboarding *onboarding.Service   // wire_onboarding.go
+	Currencies onboarding.Currencies // each merchant's currency (config.go)
+	Jobs       *jobs.Runner          // wire_events.go
+	redis      *redis.Client         // wire_scale.go
+	Clock      *billing.Clock        // wire_recurring.go: the sandbox test clock
+	recurring  sync.Mutex            // wire_recurring.go: one recurring pass at a time
 }
 
 // Run opens everything and starts serving; it returns once listening.
@@ -109,6 +110,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	serverIP, err := c.serverIP()
 	if err != nil {
+		return err
+	}
+	if m.Currencies, err = c.Clover.currencies(); err != nil {
 		return err
 	}
 	if m.listener, err = net.Listen("tcp", c.Addr); err != nil {

@@ -53,6 +53,7 @@ func (m *Main) newOnboarding() *onboarding.Service {
 	o.KeyTTL = apiKeyTTL
 	o.PKCE = m.Config.Sandbox() || m.Config.Clover.LowTrust || m.Config.Clover.AppSecret == ""
 	o.AllowLoopbackHTTP = m.Config.Sandbox()
+	o.Currencies = m.Currencies
 	o.OnConnected = m.Service.FlushCloverCalls // the connect's Clover calls, audited once its merchant exists
 	return o
 }
