@@ -23,6 +23,10 @@ type extState struct {
 	// issued lists every access and refresh token of an (app, merchant,
 	// employee) triple so a new authorization can invalidate them at once.
 	issued map[string]*oauthIssued
+	// refreshCap and revokeOnRefresh are the refresh rules in force
+	// (refresh_rules.go; Options, PUT /_sim/oauth).
+	refreshCap      int
+	revokeOnRefresh bool
 
 	// Recurring (recurring.go).
 	plans    map[string]*recPlan
@@ -45,14 +49,17 @@ type extState struct {
 // first event and stops on Close.
 func (s *Sim) initExt() {
 	s.ext = extState{
-		codes:     map[string]*oauthCode{},
-		refresh:   map[string]*oauthRefresh{},
-		owners:    map[string]string{},
-		issued:    map[string]*oauthIssued{},
-		plans:     map[string]*recPlan{},
-		subs:      map[string]*recSub{},
-		declined:  map[string]string{},
-		checkouts: map[string]*hcoSession{},
+		codes:   map[string]*oauthCode{},
+		refresh: map[string]*oauthRefresh{},
+		owners:  map[string]string{},
+		issued:  map[string]*oauthIssued{},
+
+		refreshCap:      s.opts.RefreshTokenCap,
+		revokeOnRefresh: s.opts.RevokeAccessOnRefresh,
+		plans:           map[string]*recPlan{},
+		subs:            map[string]*recSub{},
+		declined:        map[string]string{},
+		checkouts:       map[string]*hcoSession{},
 	}
 	s.ext.hooks = newWHHub(s)
 }

@@ -30,6 +30,13 @@ type oauthRefresh struct {
 	MerchantID, EmployeeID string
 	Expires                time.Time
 	Used                   bool
+	// Access is the access token issued with it, which a refresh kills
+	// when the revoke-on-refresh rule is on (refresh_rules.go).
+	Access string
+	// Seq orders the merchant's refresh tokens, oldest first; Capped
+	// marks one invalidated by the cap on active tokens.
+	Seq    int64
+	Capped bool
 }
 
 // oauthIssued lists the live tokens of one (app, merchant, employee).
@@ -47,6 +54,8 @@ func (s *Sim) registerOAuth() {
 	s.mux.HandleFunc("POST /oauth/v2/refresh", s.oauthRefresh)
 	s.mux.HandleFunc("POST /_sim/tokens/revoke", s.revokeTokens)
 	s.mux.HandleFunc("POST /_sim/tokens/expire", s.expireToken)
+	s.mux.HandleFunc("GET /_sim/oauth", s.adminGetRefreshRules)
+	s.mux.HandleFunc("PUT /_sim/oauth", s.adminPutRefreshRules)
 	s.registerWebhooks()
 }
 
@@ -157,11 +166,17 @@ func (s *Sim) oauthRefresh(w http.ResponseWriter, r *http.Request) {
 	case rt.Used:
 		writeAPIError(w, oauthBad("Refresh token has already been used."))
 		return
+	case rt.Capped:
+		writeAPIError(w, oauthBad("Refresh token is no longer valid: the app has newer active refresh tokens for this merchant."))
+		return
 	case !now.Before(rt.Expires):
 		writeAPIError(w, oauthBad("Refresh token has expired."))
 		return
 	}
 	rt.Used = true
+	if s.ext.revokeOnRefresh {
+		delete(s.grants, rt.Access) // the old access token dies with its refresh (refresh_rules.go)
+	}
 	writeJSON(w, http.StatusOK, s.issueLocked(rt.MerchantID, rt.EmployeeID, true, now))
 }
 
@@ -180,8 +195,10 @@ func (s *Sim) issueLocked(mid, eid string, withRefresh bool, now time.Time) clov
 	if withRefresh {
 		t.RefreshToken = randHex(24)
 		t.RefreshTokenExpiration = now.Add(s.opts.RefreshTokenTTL).Unix()
-		s.ext.refresh[t.RefreshToken] = &oauthRefresh{MerchantID: mid, EmployeeID: eid, Expires: now.Add(s.opts.RefreshTokenTTL)}
+		s.ext.refresh[t.RefreshToken] = &oauthRefresh{MerchantID: mid, EmployeeID: eid, Expires: now.Add(s.opts.RefreshTokenTTL),
+			Access: t.AccessToken, Seq: s.nextRefreshSeqLocked(mid)}
 		iss.Refresh = append(iss.Refresh, t.RefreshToken)
+		s.capRefreshLocked(mid, now)
 	}
 	return t
 }

@@ -57,6 +57,14 @@ type Options struct {
 	// and 365 days; Clover's are dynamic).
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
+	// RefreshTokenCap is how many refresh tokens an app may have active
+	// per merchant; past it the oldest become invalid (CLOVER.md §13.7:
+	// Clover caps them without saying the number). Default 5 (UNCONFIRMED);
+	// -1 for no cap.
+	RefreshTokenCap int
+	// RevokeAccessOnRefresh makes a refresh kill the access token issued
+	// with the spent refresh token (undocumented either way, §13.7).
+	RevokeAccessOnRefresh bool
 
 	// WebhookURL receives platform webhooks; CheckoutWebhookURL receives
 	// hosted-checkout webhooks. Both can be set later through /_sim/.
@@ -251,6 +259,9 @@ func (s *Sim) setDefaults() {
 	}
 	if o.RefreshTokenTTL == 0 {
 		o.RefreshTokenTTL = 365 * 24 * time.Hour
+	}
+	if o.RefreshTokenCap == 0 {
+		o.RefreshTokenCap = DefaultRefreshTokenCap
 	}
 	if o.CheckoutWebhookCasing == "" {
 		o.CheckoutWebhookCasing = "pascal"

@@ -52,6 +52,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	webhookURL := fs.String("webhook-url", "", "URL receiving platform webhooks (X-Clover-Auth)")
 	checkoutURL := fs.String("checkout-webhook-url", "", "URL receiving hosted-checkout webhooks (Clover-Signature)")
 	forwardedFor := fs.String("forwarded-for", "required", "x-forwarded-for on charge create and order pay, as Clover has required since fall 2023:\nrequired (refused with a 400 without it) | optional")
+	refreshCap := fs.Int("refresh-token-cap", cloversim.DefaultRefreshTokenCap, "active refresh tokens an app may hold per merchant; older ones become invalid\n(Clover caps them without saying how many: the default is UNCONFIRMED; -1 = no cap)")
+	revokeOnRefresh := fs.Bool("revoke-access-on-refresh", false, "a refresh invalidates the access token issued with the spent refresh token\n(undocumented by Clover either way)")
 	logLevel := fs.String("log-level", "info", "debug|info|warn|error")
 	orderParents := fs.Bool("order-create-parent", false, "put each item's parent in order-create answers (default: left out, as in Clover's docs)")
 	checkoutTimes := fs.String("checkout-times", "iso", "Hosted Checkout session times: iso (ISO-8601 strings, as seen) | ms (Unix milliseconds, as documented)")
@@ -80,6 +82,10 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "paybridge sandbox: --currency must be a lowercase ISO 4217 code paybridge supports, e.g. usd or cad")
 		return errUsage
 	}
+	if *refreshCap == 0 || *refreshCap < -1 {
+		fmt.Fprintln(stderr, "paybridge sandbox: --refresh-token-cap must be a positive number or -1 (no cap)")
+		return errUsage
+	}
 	if *merchantID != "" && !clover.ValidID(*merchantID) {
 		fmt.Fprintln(stderr, "paybridge sandbox: --merchant-id must be 13 characters of A-Z and 0-9")
 		return errUsage
@@ -104,11 +110,13 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	budget := clover.DefaultBudget
 	budget.Merchants = perMerchant
 	sim := cloversim.New(cloversim.Options{
-		LimitsOff:            *limits == "off",
-		Limits:               budget,
-		MerchantID:           *merchantID,
-		MerchantCurrency:     *currency,
-		ForwardedForOptional: *forwardedFor == "optional",
+		LimitsOff:             *limits == "off",
+		Limits:                budget,
+		MerchantID:            *merchantID,
+		MerchantCurrency:      *currency,
+		RefreshTokenCap:       *refreshCap,
+		RevokeAccessOnRefresh: *revokeOnRefresh,
+		ForwardedForOptional:  *forwardedFor == "optional",
 		Faults: cloversim.Faults{LatencyP50: *p50, LatencyP99: *p99, ErrorRate: *errRate,
 			TimeoutAfterCommitRate: *timeoutRate, RateLimitRate: *limitRate, DeclinedButCapturedRate: *declinedCaptured},
 		Seed:               *seed,

@@ -144,7 +144,8 @@ func TestSandboxHelpAndBadFlags(t *testing.T) {
 	if c := run(t.Context(), []string{"sandbox", "--help"}, &out, &errb); c != 0 {
 		t.Errorf("--help exit %d", c)
 	}
-	for _, f := range []string{"-limits", "-order-create-parent", "-checkout-times", "-forwarded-for", "-declined-but-captured-rate", "-currency"} {
+	for _, f := range []string{"-limits", "-order-create-parent", "-checkout-times", "-forwarded-for", "-declined-but-captured-rate", "-currency",
+		"-refresh-token-cap", "-revoke-access-on-refresh"} {
 		if !strings.Contains(errb.String(), f) {
 			t.Errorf("usage lacks %s: %s", f, errb.String())
 		}
@@ -153,7 +154,7 @@ func TestSandboxHelpAndBadFlags(t *testing.T) {
 		t.Errorf("--help wrote to stdout: %s", out.String())
 	}
 	for _, bad := range [][]string{{"--limits", "maybe"}, {"--merchant-id", "lower0000000a"}, {"--merchant-id", "SHORT"},
-		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}, {"--checkout-times", "seconds"}, {"--forwarded-for", "sometimes"}, {"--currency", "CAD"}} {
+		{"--merchant-limits", "MID=4"}, {"--merchant-limits", "MID=0/1"}, {"--checkout-times", "seconds"}, {"--forwarded-for", "sometimes"}, {"--currency", "CAD"}, {"--refresh-token-cap", "0"}} {
 		if c := run(t.Context(), append([]string{"sandbox"}, bad...), &out, &errb); c != 2 {
 			t.Errorf("sandbox %v: exit %d, want 2", bad, c)
 		}
