@@ -79,6 +79,12 @@ func (s *Service) refreshOne(ctx context.Context, merchantID string) error {
 		s.Reauthorize(ctx, merchantID, "system:token-refresh", reason)
 		return nil
 	}
+	if !creds.AccessExpires.IsZero() && !creds.AccessExpires.Before(now.Add(s.RefreshBefore)) {
+		// Another runner refreshed it since the due list was read: these
+		// are its new credentials. Refreshing again would rotate a pair
+		// for nothing (and count against Clover's cap on refresh tokens).
+		return nil
+	}
 	fp := clover.TokenFingerprint(creds.RefreshToken)
 	won, err := s.Store.BeginTokenRefresh(ctx, merchantID, fp, sealed, now.Add(s.RefreshLease), now)
 	if err != nil || !won {

@@ -60,17 +60,36 @@ func (db *DB) StaleTokenRefreshes(ctx context.Context, now time.Time, limit int)
 }
 
 // BeginTokenRefresh records fp as in flight (see paybridge.OnboardingStore).
+//
+// It takes the upkeep row's lock first, in a statement of its own, and
+// only then checks the credentials: on PostgreSQL (READ COMMITTED) a
+// single conditional UPDATE that waits for a concurrent
+// CompleteTokenRefresh re-checks its own row after that commit but
+// evaluates the merchants subquery on the snapshot it started with, so
+// it saw the new upkeep row (nothing in flight) with the old credentials
+// and won: a second instance sent the spent refresh token, Clover refused
+// it, and the merchant had to reauthorize (TestRefreshAcrossInstances).
+// Locking first makes the check a new statement, which sees the commit.
+// The lock order (upkeep, then merchant) is CompleteTokenRefresh's.
 func (db *DB) BeginTokenRefresh(ctx context.Context, merchantID, fp string, sealedCreds []byte, leaseUntil, now time.Time) (bool, error) {
-	res, err := db.exec(ctx, `UPDATE token_upkeep SET inflight_fp = $1, inflight_since = $2, lease_until = $3,
-		updated_at = $2
-		WHERE merchant_id = $4 AND inflight_fp = '' AND lease_until < $2
-		AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = $4 AND m.status = $5 AND m.sealed_creds = $6)`,
-		fp, micros(now), micros(leaseUntil), merchantID, paybridge.MerchantActive, sealedCreds)
-	if err != nil {
-		return false, db.mapErr("begin token refresh", err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, db.mapErr("begin token refresh", err)
+	won := false
+	err := db.WithTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE token_upkeep SET updated_at = updated_at WHERE merchant_id = $1`, merchantID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE token_upkeep SET inflight_fp = $1, inflight_since = $2, lease_until = $3,
+			updated_at = $2
+			WHERE merchant_id = $4 AND inflight_fp = '' AND lease_until < $2
+			AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = $4 AND m.status = $5 AND m.sealed_creds = $6)`,
+			fp, micros(now), micros(leaseUntil), merchantID, paybridge.MerchantActive, sealedCreds)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		won = n == 1
+		return err
+	})
+	return won, db.mapErr("begin token refresh", err)
 }
 
 // CompleteTokenRefresh stores the new pair and clears the in-flight mark

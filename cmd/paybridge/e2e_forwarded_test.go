@@ -113,9 +113,9 @@ func TestEveryMoneyPathSendsForwardedFor(t *testing.T) {
 	// call with the address recorded with the payment.
 	rec, tok := e.invoice(nil), e.token(visaOK)
 	e.m.Sim.SetFaults(cloversim.Faults{ErrorRate: 1})
-	p := e.must(201, "POST", "/v1/invoices/"+rec["id"].(string)+"/payments", map[string]any{"source": tok, "client_ip": payer})
-	if p["status"] != "unknown" {
-		t.Fatalf("payment under 5xx: %v", p)
+	st, p := e.call("POST", "/v1/invoices/"+rec["id"].(string)+"/payments", map[string]any{"source": tok, "client_ip": payer})
+	if (st != 201 && st != 202) || p["status"] != "unknown" && p["status"] != "pending" {
+		t.Fatalf("payment under 5xx = %d %v", st, p)
 	}
 	e.m.Sim.SetFaults(cloversim.Faults{})
 	p = e.reconciled(p["id"].(string))
