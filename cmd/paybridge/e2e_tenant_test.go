@@ -8,8 +8,9 @@ import (
 
 // TestTenantIsolationEveryRoute is generated from the router's registered
 // patterns: every /v1 route that names an object in its path is called by
-// merchant B with merchant A's object of that kind, and must answer 404
-// and change nothing of A's. A route whose path parameters this test
+// merchant B with merchant A's object of that kind, and must answer a 404
+// problem+json (an unknown id, as far as B can tell) and change nothing of
+// A's. A route whose path parameters this test
 // cannot fill (a new kind of object) fails it, so no route is added
 // without this coverage.
 func TestTenantIsolationEveryRoute(t *testing.T) {
@@ -73,9 +74,9 @@ func TestTenantIsolationEveryRoute(t *testing.T) {
 				body = []byte(b)
 			}
 		}
-		st, b, _ := e.raw(keyB, method, url, body)
-		if st != 404 {
-			t.Errorf("%s as another merchant = %d %s, want 404", p, st, b)
+		st, b, h := e.raw(keyB, method, url, body)
+		if st != 404 || h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s as another merchant = %d %s %s, want a 404 problem", p, st, h.Get("Content-Type"), b)
 		}
 		checked++
 	}
