@@ -10,6 +10,9 @@ import (
 // VersionHeader names the API version of a request and of its response.
 const VersionHeader = "Paybridge-Version"
 
+// currentVersion is the header value of the current version.
+var currentVersion = []string{paybridge.APIVersion}
+
 // Versioned answers every response with the API version it was served at:
 // the request's Paybridge-Version when it names one this build serves,
 // else the current one. A version it does not serve is a 400
@@ -27,7 +30,11 @@ func Versioned(next http.Handler) http.Handler {
 				strings.Join(paybridge.APIVersions, ", ")).WithCode("unknown_api_version"))
 			return
 		}
-		w.Header().Set(VersionHeader, v)
+		if v == paybridge.APIVersion {
+			w.Header()[VersionHeader] = currentVersion // shared: no allocation per request
+		} else {
+			w.Header().Set(VersionHeader, v)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
