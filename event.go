@@ -20,6 +20,10 @@ const (
 	EventInvoiceRefunded          EventType = "invoice.refunded"
 	EventInvoiceVoided            EventType = "invoice.voided"
 	EventInvoiceReopened          EventType = "invoice.reopened"
+	// The invoice's Clover order was created (clover_order_id is set), or
+	// its sync failed for good (clover_sync.error says why).
+	EventInvoiceCloverSynced      EventType = "invoice.clover_synced"
+	EventInvoiceCloverSyncFailed  EventType = "invoice.clover_sync_failed"
 	EventPaymentSucceeded         EventType = "payment.succeeded"
 	EventPaymentAuthorized        EventType = "payment.authorized"
 	EventPaymentCaptured          EventType = "payment.captured"
@@ -58,6 +62,7 @@ const (
 var EventTypes = []EventType{
 	EventInvoiceCreated, EventInvoicePaid, EventInvoicePartiallyPaid, EventInvoicePartiallyRefunded,
 	EventInvoiceRefunded, EventInvoiceVoided, EventInvoiceReopened,
+	EventInvoiceCloverSynced, EventInvoiceCloverSyncFailed,
 	EventPaymentSucceeded, EventPaymentAuthorized, EventPaymentCaptured, EventPaymentVoided,
 	EventPaymentFailed, EventPaymentUnknown, EventPaymentRefunded, EventPaymentPartiallyRefunded,
 	EventPaymentNeedsAttention, EventRefundSucceeded, EventRefundFailed, EventRefundUnknown,

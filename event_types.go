@@ -20,6 +20,8 @@ var eventDescriptions = map[EventType]string{
 	EventInvoiceRefunded:           "All an invoice's payments took was refunded.",
 	EventInvoiceVoided:             "An invoice was voided; it can no longer be paid.",
 	EventInvoiceReopened:           "An invoice became open again (a payment it counted on failed or was voided).",
+	EventInvoiceCloverSynced:       "An invoice's Clover order was created (clover_order_id is set).",
+	EventInvoiceCloverSyncFailed:   "An invoice's Clover order could not be created: Clover refused it or retries ran out (clover_sync.error says why).",
 	EventPaymentSucceeded:          "A payment took money.",
 	EventPaymentAuthorized:         "A payment made with capture false was authorized; capture or void it.",
 	EventPaymentCaptured:           "An authorized payment was captured (fully or in part).",

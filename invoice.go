@@ -1,6 +1,9 @@
 package paybridge
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // InvoiceStatus is where an invoice stands.
 type InvoiceStatus string
@@ -31,7 +34,9 @@ type LineItem struct {
 	CloverItemID string `json:"-"`
 }
 
-// Invoice is what a customer owes; an open invoice has a Clover order.
+// Invoice is what a customer owes. Its Clover order is created after the
+// invoice is stored (local first, DESIGN.md §4): CloverSync says where that
+// stands, and CloverOrderID is empty until the order exists.
 // AmountPaid counts captured money (tips excluded); AmountRefunded counts
 // refunds and returns. Version increments on every write so concurrent
 // writers compare-and-set.
@@ -55,7 +60,8 @@ type Invoice struct {
 	MinimumPartialAmount int64             `json:"minimum_partial_amount"`
 	DueDate              string            `json:"due_date,omitempty"` // YYYY-MM-DD
 	Metadata             map[string]string `json:"metadata"`
-	CloverOrderID        string            `json:"clover_order_id"`
+	CloverOrderID        OptionalID        `json:"clover_order_id"`
+	CloverSync           CloverSync        `json:"clover_sync"`
 	// OrderPaid is true once the Clover order itself was paid (a full
 	// payment through /v1/orders/{id}/pay), which is what makes item
 	// returns through Clover possible.
@@ -65,6 +71,67 @@ type Invoice struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 	PaidAt    *time.Time `json:"paid_at,omitempty"`
 	VoidedAt  *time.Time `json:"voided_at,omitempty"`
+}
+
+// OptionalID is an id that may not be known yet: JSON null while empty.
+type OptionalID string
+
+// MarshalJSON writes null for an empty id.
+func (id OptionalID) MarshalJSON() ([]byte, error) {
+	if id == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(string(id))
+}
+
+// CloverSyncStatus is where an invoice's Clover order stands.
+type CloverSyncStatus string
+
+// Clover sync statuses. Pending: a job will create the order (Error, if
+// set, is the last transient failure: Clover down, budget exhausted).
+// Synced: Clover has what it needs (the order, or nothing for an invoice
+// voided before its order was made). Failed: Clover refused the order
+// (e.g. a tax rate the merchant does not have) or retries ran out; paying
+// the invoice in full tries once more.
+const (
+	CloverSyncPending CloverSyncStatus = "pending"
+	CloverSyncSynced  CloverSyncStatus = "synced"
+	CloverSyncFailed  CloverSyncStatus = "failed"
+)
+
+// CloverSync is the state of an invoice's Clover order sync.
+type CloverSync struct {
+	Status   CloverSyncStatus `json:"status"`
+	Attempts int              `json:"attempts"`
+	Error    *SyncError       `json:"error,omitempty"`
+	SyncedAt *time.Time       `json:"synced_at,omitempty"`
+	// Key is the idempotency key of the order's creation, the same on
+	// every attempt; "" means the one derived from the invoice id. It
+	// changes only after Clover definitely refused the order (nothing was
+	// created), so a retry after the cause is fixed is not answered with
+	// the stored refusal.
+	Key string `json:"-"`
+}
+
+// SyncError is why a sync attempt did not succeed: Clover's code and
+// buyer-safe message, or paybridge's own (clover_unavailable).
+type SyncError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// OrderSync is one sync attempt's result, for the store to record. OrderID
+// and ItemIDs (the order items' ids, in line order) are set when the order
+// exists.
+type OrderSync struct {
+	Status  CloverSyncStatus
+	OrderID string
+	ItemIDs []string
+	Error   *SyncError
+	At      time.Time
+	// NextKey, when set, replaces CloverSync.Key (after a definite
+	// refusal).
+	NextKey string
 }
 
 // AmountDue is what remains to be paid.

@@ -4,16 +4,15 @@ import (
 	"context"
 
 	"github.com/paybridge/paybridge"
-	"github.com/paybridge/paybridge/clover"
 )
 
-// CreateInvoice validates an invoice, computes its totals, creates its
-// Clover order (DESIGN.md §4) and stores it open, in one commit. The order
-// comes first: if Clover's answer is lost, or the process dies before the
-// insert, the worst left behind is an unpaid Clover order, which moves no
-// money — whereas a stored invoice without an order could not be paid.
-// The order's idempotency key is derived from the invoice id, so repeating
-// the creation of one invoice creates one order.
+// CreateInvoice validates an invoice, computes its totals and stores it
+// open, without calling Clover (DESIGN.md §4, local first): its Clover
+// order is created by a job enqueued in the same transaction
+// (SyncInvoiceOrder), paced by the governor, so neither a Clover outage nor
+// an exhausted budget fails the invoice. Until then clover_order_id is
+// null and clover_sync pending; a full payment creates the order first if
+// the job has not yet.
 func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) (*paybridge.Invoice, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -25,7 +24,7 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 		}
 		return nil, err
 	}
-	m, auth, err := s.merchantAuth(ctx, c.MerchantID, true)
+	m, _, err := s.merchantAuth(ctx, c.MerchantID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +37,7 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 		Status: paybridge.InvoiceOpen, Currency: in.Currency,
 		AllowTip: in.AllowTip, AllowPartial: in.AllowPartial, MinimumPartialAmount: in.MinimumPartialAmount,
 		DueDate: in.DueDate, Metadata: orEmpty(in.Metadata), CreatedAt: now, UpdatedAt: now,
+		CloverSync: paybridge.CloverSync{Status: paybridge.CloverSyncPending},
 	}
 	for _, li := range in.LineItems {
 		inv.LineItems = append(inv.LineItems, paybridge.LineItem{
@@ -52,42 +52,6 @@ func (s *Service) CreateInvoice(ctx context.Context, c Caller, in InvoiceInput) 
 	if inv.Total > paybridge.MaxAmount {
 		return nil, invalid("line_items", "amount_too_large", "the invoice total %d exceeds Clover's cap of %d", inv.Total, paybridge.MaxAmount)
 	}
-	items, err := s.orderItems(ctx, c.MerchantID, auth, inv)
-	if err != nil {
-		return nil, err
-	}
-	order, err := s.Clover.CreateOrder(ctx, auth, clover.OrderParams{
-		Currency: inv.Currency, Email: cu.Email, Items: items,
-		Metadata: map[string]string{"paybridge_invoice_id": inv.ID},
-	}, &clover.RequestOptions{IdempotencyKey: derivedKey(inv.ID, "order"), ForwardedFor: c.ClientIP, MaxBudgetWait: s.NewWorkBudgetWait})
-	if err != nil {
-		if clover.IsUnauthorized(err) {
-			s.reauthorize(ctx, c.MerchantID)
-		}
-		if clover.IsUnknownOutcome(err) {
-			return nil, unavailable("creating the invoice's Clover order")
-		}
-		return nil, cloverError("line_items", err)
-	}
-	var skus []clover.OrderItem
-	for _, it := range order.Items {
-		if it.Type == "" || it.Type == "sku" {
-			skus = append(skus, it)
-		}
-	}
-	if len(skus) != len(inv.LineItems) {
-		s.Logger.Error("Clover order items do not match the invoice", "invoice_id", inv.ID, "order_id", order.ID)
-	}
-	for i := range inv.LineItems {
-		if i < len(skus) {
-			inv.LineItems[i].CloverItemID = skus[i].Parent
-		}
-	}
-	if order.Amount+order.TaxAmount != inv.Total {
-		s.Logger.Warn("Clover order total differs from the invoice", "invoice_id", inv.ID,
-			"order_total", order.Amount+order.TaxAmount, "invoice_total", inv.Total)
-	}
-	inv.CloverOrderID = order.ID
 	if err := s.Store.CreateInvoice(ctx, inv); err != nil {
 		return nil, err
 	}
@@ -110,26 +74,34 @@ func (s *Service) ListInvoices(ctx context.Context, c Caller, f paybridge.Invoic
 	return s.Store.ListInvoices(ctx, c.MerchantID, f)
 }
 
-// VoidInvoice voids an invoice nothing was paid on. Its Clover order stays
-// unpaid (the ecommerce API has no order deletion); paybridge refuses any
-// payment on a void invoice.
+// VoidInvoice voids an invoice nothing was paid on, locally: its Clover
+// order, if made, stays unpaid (the ecommerce API has no order deletion),
+// and one not made yet never will be. paybridge refuses any payment on a
+// void invoice.
 func (s *Service) VoidInvoice(ctx context.Context, c Caller, id string) (*paybridge.Invoice, error) {
-	inv, err := s.Store.GetInvoice(ctx, c.MerchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case inv.Status == paybridge.InvoiceVoid:
+	for try := 0; ; try++ {
+		inv, err := s.Store.GetInvoice(ctx, c.MerchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case inv.Status == paybridge.InvoiceVoid:
+			return inv, nil
+		case inv.AmountPaid > 0 || (inv.Status != paybridge.InvoiceOpen && inv.Status != paybridge.InvoiceDraft):
+			return nil, paybridge.Errorf(paybridge.ECONFLICT, "", "invoice %s has payments; refund them instead", id).WithCode("invoice_has_payments")
+		}
+		now := s.Now().UTC()
+		inv.Status, inv.VoidedAt, inv.UpdatedAt = paybridge.InvoiceVoid, &now, now
+		err = s.Store.UpdateInvoice(ctx, inv)
+		if paybridge.ErrorCode(err) == "stale_state" && try < 3 {
+			// The version moved: the order's sync recorded its order, or
+			// a payment began. Read again: a payment is then refused
+			// above rather than voided over.
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
 		return inv, nil
-	case inv.AmountPaid > 0 || (inv.Status != paybridge.InvoiceOpen && inv.Status != paybridge.InvoiceDraft):
-		return nil, paybridge.Errorf(paybridge.ECONFLICT, "", "invoice %s has payments; refund them instead", id).WithCode("invoice_has_payments")
 	}
-	now := s.Now().UTC()
-	inv.Status, inv.VoidedAt, inv.UpdatedAt = paybridge.InvoiceVoid, &now, now
-	if err := s.Store.UpdateInvoice(ctx, inv); err != nil {
-		// A payment raced the void (the version moved): report the
-		// conflict rather than void a paid invoice.
-		return nil, err
-	}
-	return inv, nil
 }

@@ -72,6 +72,11 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 	if err != nil {
 		return nil, err
 	}
+	if amount == inv.Total && inv.AmountPaid == 0 && inv.CloverOrderID == "" {
+		if inv, err = s.orderFirst(ctx, inv); err != nil {
+			return nil, err
+		}
+	}
 	route := paybridge.RouteCharge
 	if amount == inv.Total && inv.AmountPaid == 0 && inv.CloverOrderID != "" {
 		route = paybridge.RouteOrderPay
@@ -87,9 +92,9 @@ func (s *Service) PayInvoice(ctx context.Context, c Caller, invoiceID string, in
 		return nil, err
 	}
 	if in.SaveCard {
-		return s.payAndSave(ctx, c, auth, p, inv.CloverOrderID, in.ConsentText)
+		return s.payAndSave(ctx, c, auth, p, string(inv.CloverOrderID), in.ConsentText)
 	}
-	return s.execute(ctx, c, auth, p, inv.CloverOrderID)
+	return s.execute(ctx, c, auth, p, string(inv.CloverOrderID))
 }
 
 // CreatePayment makes a direct payment, not tied to an invoice; with

@@ -85,7 +85,7 @@ func (s *Service) reconcilePayment(ctx context.Context, p *paybridge.Payment) bo
 			s.Logger.Error("reconcile payment: invoice", "payment_id", p.ID, "err", err)
 			return false
 		}
-		orderID = inv.CloverOrderID
+		orderID = string(inv.CloverOrderID)
 	}
 	got, _ := s.execute(ctx, reconciler, auth, p, orderID)
 	if got == nil || got.Status.InFlight() {
@@ -156,7 +156,7 @@ func (s *Service) reconcileReturn(ctx context.Context, r *paybridge.Return) bool
 	for _, it := range r.Items {
 		params.Items = append(params.Items, clover.ReturnItem{Parent: lines[it.LineItemID], Quantity: it.Quantity})
 	}
-	got, _ := s.executeReturn(ctx, auth, r, inv.CloverOrderID, params, true)
+	got, _ := s.executeReturn(ctx, auth, r, string(inv.CloverOrderID), params, true)
 	return got != nil && got.Status != paybridge.RefundPending && got.Status != paybridge.RefundUnknown
 }
 

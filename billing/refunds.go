@@ -174,7 +174,7 @@ func (s *Service) CreateReturn(ctx context.Context, c Caller, invoiceID string, 
 	if err := s.Store.CreateReturn(ctx, r); err != nil {
 		return nil, err
 	}
-	return s.executeReturn(ctx, auth, r, inv.CloverOrderID, params, false)
+	return s.executeReturn(ctx, auth, r, string(inv.CloverOrderID), params, false)
 }
 
 // executeReturn makes (or repeats) a return's Clover call.

@@ -26,7 +26,7 @@ func (s *Service) returnParents(ctx context.Context, auth clover.Auth, inv *payb
 	if !missing {
 		return parents, nil
 	}
-	o, err := s.Clover.GetOrder(ctx, auth, inv.CloverOrderID)
+	o, err := s.Clover.GetOrder(ctx, auth, string(inv.CloverOrderID))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/paybridge/paybridge"
 	"github.com/paybridge/paybridge/clover"
 	"github.com/paybridge/paybridge/seal"
@@ -30,11 +32,6 @@ type Service struct {
 	StaleAfter time.Duration
 	// OnPayment observes each payment outcome (metrics).
 	OnPayment func(status paybridge.PaymentStatus)
-	// NewWorkBudgetWait bounds how long creating an invoice waits for
-	// Clover's rate budget (0: the client's default). Shorter than a
-	// payment's wait, so under overload budget goes to paying invoices
-	// already created rather than creating more that cannot be paid.
-	NewWorkBudgetWait time.Duration
 	// MoneyTimeout bounds a money movement once its row is persisted (the
 	// Clover call with its retries, and recording the outcome).
 	MoneyTimeout time.Duration
@@ -57,6 +54,7 @@ type Service struct {
 	// due invoice (the Notifier mails them); optional.
 	Notify func(ctx context.Context, n Notice)
 
+	orders      singleflight.Group // SyncInvoiceOrder's calls, by invoice id
 	taxMu       sync.Mutex
 	taxRates    map[string]taxCache // by merchant id
 	merchantIDs sync.Map            // Clover merchant id → paybridge merchant id

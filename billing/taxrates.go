@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -20,7 +21,11 @@ type taxCache struct {
 
 // orderItems maps invoice lines to Clover order items. A line's tax rate
 // must exist for the merchant in Clover (CLOVER.md §12): paybridge never
-// invents tax rates in a merchant's account.
+// invents tax rates in a merchant's account. Only the order's sync calls it
+// (invoice_order.go), never an API request: an invoice is stored without
+// asking Clover, and a rate Clover does not have fails the invoice's sync
+// (clover_sync failed, tax_rate_not_found) rather than its creation.
+// Clover's errors are returned as they are.
 func (s *Service) orderItems(ctx context.Context, merchantID string, auth clover.Auth, inv *paybridge.Invoice) ([]clover.OrderItem, error) {
 	items := make([]clover.OrderItem, 0, len(inv.LineItems))
 	for i, li := range inv.LineItems {
@@ -58,10 +63,7 @@ func (s *Service) taxRateID(ctx context.Context, merchantID string, auth clover.
 		if clover.IsUnauthorized(err) {
 			s.reauthorize(ctx, merchantID)
 		}
-		if clover.IsUnknownOutcome(err) {
-			return "", unavailable("reading the merchant's tax rates")
-		}
-		return "", cloverError("", err)
+		return "", fmt.Errorf("read the merchant's tax rates: %w", err)
 	}
 	tc = taxCache{byRate: map[int64]string{}, fetched: s.Now()}
 	for _, r := range rates {

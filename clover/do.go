@@ -151,10 +151,12 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	}
 	secrets := append([]string{c.ClientSecret}, r.secrets...)
 	pol := c.Retry.withDefaults()
+	budget := r.budget
+	budget.Priority = priorityOf(ctx, r.method, r.tmpl)
 	ambiguous := false // an earlier attempt may have committed the write
 	var last error
 	for n := 1; ; n++ {
-		release, err := c.acquire(ctx, r.budget, r.opts)
+		release, err := c.acquire(ctx, budget, r.opts)
 		if err != nil {
 			if errors.Is(err, errBudgetExhausted) && !ambiguous {
 				return budgetExhausted() // nothing was sent: a definite refusal

@@ -28,15 +28,18 @@ var DefaultBudget = Budget{TokenRPS: 16, TokenConcurrent: 5, AppRPS: 50, AppConc
 // BudgetKey names whose budget a call spends. Token is a fingerprint of the
 // access token (see TokenFingerprint), never the token itself, so keys can be
 // logged and stored in Redis safely. Merchant lets a governor queue fairly
-// across merchants for the shared per-app budget.
+// across merchants for the shared per-app budget. Priority is the call's
+// class: governors serve more urgent waiters first (priority.go).
 type BudgetKey struct {
 	App      string
 	Token    string
 	Merchant string
+	Priority Priority
 }
 
 // Governor paces calls to Clover. Acquire blocks until a call for key may
-// start without exceeding the budget, serving waiters in FIFO order, or until
+// start without exceeding the budget, serving waiters by key.Priority and
+// in FIFO order within one, or until
 // ctx ends (then it returns ctx's error and the call must not be made). The
 // caller must call release exactly once when the call's response has been
 // read, which frees its concurrency slot.

@@ -50,6 +50,11 @@ type Runner struct {
 	// Workers is the delivery concurrency (default 20).
 	Workers   int
 	Periodics []Periodic
+	// OrderSyncBackoff is the first wait before retrying an invoice's
+	// Clover order, doubling each time up to OrderSyncBackoffCap (defaults
+	// 1 s and 1 h); tests shorten them.
+	OrderSyncBackoff    time.Duration
+	OrderSyncBackoffCap time.Duration
 	// OnDelivery observes every delivery attempt with its outcome
 	// (DeliveryDelivered, …) and latency; optional (see DeliveryMetrics).
 	OnDelivery func(outcome string, d time.Duration)
@@ -64,14 +69,17 @@ type Runner struct {
 func New(db *store.DB, svc *billing.Service, sealer *seal.Sealer, sender *webhook.Sender) *Runner {
 	return &Runner{DB: db, Service: svc, Sealer: sealer, Sender: sender, Logger: slog.Default(), Now: time.Now,
 		RetryBase: 5 * time.Second, RetryCap: 6 * time.Hour, MaxAttempts: 24, DisableAfter: 72 * time.Hour,
-		SecretOverlap: 24 * time.Hour, PollInterval: 100 * time.Millisecond, Workers: 20}
+		SecretOverlap: 24 * time.Hour, PollInterval: 100 * time.Millisecond, Workers: 20,
+		OrderSyncBackoff: time.Second, OrderSyncBackoffCap: time.Hour}
 }
 
 // Queues of paybridge's jobs: deliveries apart so a slow receiver never
-// delays Clover syncs or reconciliation.
+// delays Clover syncs or reconciliation, and invoices' orders apart so a
+// monthly billing run's thousand orders never delay either.
 const (
 	queueWebhooks = "webhooks"
 	queueClover   = "clover"
+	queueOrders   = "orders"
 )
 
 // Start migrates River's tables, hooks event fan-out into the store's
@@ -81,9 +89,12 @@ func (r *Runner) Start(ctx context.Context) error {
 	river.AddWorker(workers, &fanoutWorker{r: r})
 	river.AddWorker(workers, &deliverWorker{r: r})
 	river.AddWorker(workers, &cloverWorker{r: r})
+	river.AddWorker(workers, &orderSyncWorker{r: r})
 	byName := map[string]Periodic{}
 	var periodic []*river.PeriodicJob
-	periodics := append(slices.Clip(r.Periodics), Periodic{Name: "pending-fanouts", Every: pendingFanoutEvery, Run: r.sweepPendingFanouts})
+	periodics := append(slices.Clip(r.Periodics),
+		Periodic{Name: "pending-fanouts", Every: pendingFanoutEvery, Run: r.sweepPendingFanouts},
+		Periodic{Name: "order-sync-sweep", Every: sweepEvery, Run: r.sweepOrderSyncs})
 	for _, p := range periodics {
 		byName[p.Name] = p
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
@@ -104,6 +115,9 @@ func (r *Runner) Start(ctx context.Context) error {
 			river.QueueDefault: {MaxWorkers: 4},
 			queueWebhooks:      {MaxWorkers: r.Workers},
 			queueClover:        {MaxWorkers: 4},
+			// As many as the app's calls in flight: the governor, not
+			// the workers, paces them.
+			queueOrders: {MaxWorkers: 10},
 		},
 		// A job acts outside the database (webhooks, Clover, email): it
 		// starts only once every commit before it is on disk, deferred
@@ -135,9 +149,9 @@ func (r *Runner) Start(ctx context.Context) error {
 		}
 	}
 	r.q = q
-	r.DB.OnEvents = r.enqueueFanout
+	r.DB.OnEvents, r.DB.OnOrderSync = r.enqueueFanout, r.enqueueOrderSync
 	if err := q.Start(ctx); err != nil {
-		r.DB.OnEvents = nil
+		r.DB.OnEvents, r.DB.OnOrderSync = nil, nil
 		return err
 	}
 	// Events committed before the hook was set are pending fan-outs now

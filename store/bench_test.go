@@ -111,7 +111,7 @@ func BenchmarkPaidInvoiceWrites(b *testing.B) {
 				handler(ctx)
 				must2(b, db.CompleteIdempotent(db.Defer(context.Background()), m.ID, k, 201, body))
 			}
-			inv := &paybridge.Invoice{MerchantID: m.ID, CustomerID: c.ID, Currency: "usd", CloverOrderID: "O" + key[:12],
+			inv := &paybridge.Invoice{MerchantID: m.ID, CustomerID: c.ID, Currency: "usd", CloverOrderID: paybridge.OptionalID("O" + key[:12]),
 				LineItems: []paybridge.LineItem{{Description: "a", Quantity: 2, UnitAmount: 1000}}}
 			inv.ComputeTotals()
 			request(key+"i", func(ctx context.Context) { must2(b, db.CreateInvoice(ctx, inv)) })

@@ -49,6 +49,10 @@ type DB struct {
 	// the owner recorded on Idempotency-Keys and payments it starts. ""
 	// records no owner (such rows fall under the staleness rule alone).
 	Instance string
+	// OnOrderSync, when set, runs inside the transaction that stores an
+	// invoice whose Clover order is still to be made (CreateInvoice): the
+	// job runner enqueues the order's sync job there.
+	OnOrderSync OrderSyncFunc
 
 	engine string
 	txs    sync.Map  // *sql.Tx → *txState of open transactions (tx.go)

@@ -24,28 +24,39 @@ type rowsQuerier interface {
 const invoiceCols = `id, merchant_id, customer_id, number, status, currency, subtotal, tax_amount, total,
 	amount_paid, tip_paid, amount_refunded, amount_returned, allow_tip, allow_partial,
 	minimum_partial_amount, due_date, metadata, clover_order_id, order_paid, version,
-	created_at, updated_at, paid_at, voided_at`
+	created_at, updated_at, paid_at, voided_at, clover_sync_status, clover_sync_attempts,
+	clover_sync_error_code, clover_sync_error, clover_synced_at, clover_sync_key`
 
 func scanInvoice(s scanner) (*paybridge.Invoice, error) {
 	var inv paybridge.Invoice
-	var meta string
-	var created, updated, paid, voided int64
+	var meta, order, errCode, errMsg string
+	var created, updated, paid, voided, synced int64
 	if err := s.Scan(&inv.ID, &inv.MerchantID, &inv.CustomerID, &inv.Number, &inv.Status, &inv.Currency,
 		&inv.Subtotal, &inv.TaxAmount, &inv.Total, &inv.AmountPaid, &inv.TipPaid, &inv.AmountRefunded,
 		&inv.AmountReturned, &inv.AllowTip, &inv.AllowPartial, &inv.MinimumPartialAmount, &inv.DueDate,
-		&meta, &inv.CloverOrderID, &inv.OrderPaid, &inv.Version, &created, &updated, &paid, &voided); err != nil {
+		&meta, &order, &inv.OrderPaid, &inv.Version, &created, &updated, &paid, &voided,
+		&inv.CloverSync.Status, &inv.CloverSync.Attempts, &errCode, &errMsg, &synced, &inv.CloverSync.Key); err != nil {
 		return nil, err
 	}
 	var err error
 	inv.Metadata, err = decodeMeta(meta)
+	inv.CloverOrderID = paybridge.OptionalID(order)
 	inv.CreatedAt, inv.UpdatedAt = fromMicros(created), fromMicros(updated)
 	inv.PaidAt, inv.VoidedAt = fromMicrosPtr(paid), fromMicrosPtr(voided)
+	inv.CloverSync.SyncedAt = fromMicrosPtr(synced)
+	if errCode != "" {
+		inv.CloverSync.Error = &paybridge.SyncError{Code: errCode, Message: errMsg}
+	}
 	return &inv, err
 }
 
 // CreateInvoice stores inv with its line items, assigning ID, line ids,
 // Number (the merchant's next "INV-000001") and Version 1 in one
-// transaction. A customer of another merchant is ENOTFOUND.
+// transaction. A customer of another merchant is ENOTFOUND. An invoice
+// whose CloverSync is pending is handed to OnOrderSync in the same
+// transaction, so the job that creates its order is durable exactly when
+// the invoice is; an empty CloverSync status is stored as synced (the
+// caller made the order, or the invoice needs none).
 func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 	if inv.ID == "" {
 		inv.ID = paybridge.NewID(paybridge.PrefixInvoice)
@@ -53,22 +64,32 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 	if inv.Status == "" {
 		inv.Status = paybridge.InvoiceOpen
 	}
+	if inv.CloverSync.Status == "" {
+		inv.CloverSync.Status = paybridge.CloverSyncSynced
+	}
 	inv.CreatedAt = db.stamp(inv.CreatedAt)
 	inv.UpdatedAt = inv.CreatedAt
 	var number string
-	err := db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := db.withTx(ctx, func(t Tx) error {
+		tx := t.SQL
 		// The invoice is inserted only if the merchant owns the customer
 		// (the check and the insert are one statement), under its id as a
 		// stand-in number, and numbered last: see numberInvoice.
+		cs := inv.CloverSync
+		var errCode, errMsg string
+		if cs.Error != nil {
+			errCode, errMsg = cs.Error.Code, cs.Error.Message
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO invoices (`+invoiceCols+`)
 			SELECT $1, $2, $3, $1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-			$19, $20, $21, $22, $23, $24
+			$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30
 			WHERE EXISTS (SELECT 1 FROM customers WHERE id = $3 AND merchant_id = $2)`,
 			inv.ID, inv.MerchantID, inv.CustomerID, inv.Status, inv.Currency, inv.Subtotal,
 			inv.TaxAmount, inv.Total, inv.AmountPaid, inv.TipPaid, inv.AmountRefunded, inv.AmountReturned,
 			inv.AllowTip, inv.AllowPartial, inv.MinimumPartialAmount, inv.DueDate, encodeMeta(inv.Metadata),
-			inv.CloverOrderID, inv.OrderPaid, 1, micros(inv.CreatedAt), micros(inv.UpdatedAt),
-			microsPtr(inv.PaidAt), microsPtr(inv.VoidedAt))
+			string(inv.CloverOrderID), inv.OrderPaid, 1, micros(inv.CreatedAt), micros(inv.UpdatedAt),
+			microsPtr(inv.PaidAt), microsPtr(inv.VoidedAt), string(cs.Status), cs.Attempts, errCode, errMsg,
+			microsPtr(cs.SyncedAt), cs.Key)
 		if err != nil {
 			return wrapf(err, "insert invoice")
 		}
@@ -93,7 +114,13 @@ func (db *DB) CreateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 		if len(stored.Metadata) == 0 {
 			stored.Metadata = nil
 		}
-		return db.emitInvoiceAs(ctx, tx, &stored, paybridge.EventInvoiceCreated, inv.CreatedAt)
+		if err := db.emitInvoiceAs(ctx, tx, &stored, paybridge.EventInvoiceCreated, inv.CreatedAt); err != nil {
+			return err
+		}
+		if cs.Status != paybridge.CloverSyncPending || db.OnOrderSync == nil {
+			return nil
+		}
+		return db.OnOrderSync(ctx, t, inv.MerchantID, inv.ID)
 	})
 	if err != nil {
 		return err
@@ -248,7 +275,7 @@ func (db *DB) UpdateInvoice(ctx context.Context, inv *paybridge.Invoice) error {
 			voided_at = $14, updated_at = $15, version = version + 1
 			WHERE id = $16 AND merchant_id = $17 AND version = $18`,
 			inv.Status, inv.CustomerID, inv.Subtotal, inv.TaxAmount, inv.Total, inv.AllowTip, inv.AllowPartial,
-			inv.MinimumPartialAmount, inv.DueDate, encodeMeta(inv.Metadata), inv.CloverOrderID, inv.OrderPaid,
+			inv.MinimumPartialAmount, inv.DueDate, encodeMeta(inv.Metadata), string(inv.CloverOrderID), inv.OrderPaid,
 			microsPtr(inv.PaidAt), microsPtr(inv.VoidedAt), micros(now), inv.ID, inv.MerchantID, inv.Version)
 		if err != nil {
 			return wrapf(err, "update invoice")

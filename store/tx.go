@@ -30,6 +30,10 @@ type Tx struct {
 // exactly when the change is.
 type EventsFunc func(ctx context.Context, tx Tx, events []*paybridge.Event) error
 
+// OrderSyncFunc is called inside the transaction that stores an invoice
+// whose Clover order is still to be made; an error rolls the invoice back.
+type OrderSyncFunc func(ctx context.Context, tx Tx, merchantID, invoiceID string) error
+
 // txState is what a transaction accumulates until it commits.
 type txState struct {
 	events []*paybridge.Event // emitted, inserted by beforeCommit

@@ -1,5 +1,7 @@
 package cloversim
 
+import "github.com/paybridge/paybridge/clover"
+
 // Ledger kinds. A sale is "charge"; an authorization is "auth" and moves no
 // money until its "capture"; a "void" releases an uncaptured authorization;
 // a "refund" returns captured money. Declines move nothing and are absent.
@@ -49,6 +51,22 @@ func (s *Sim) ChargeCount(mid string) int {
 		return len(m.Charges)
 	}
 	return 0
+}
+
+// Orders returns copies of merchant mid's ecommerce orders, in no order.
+// Tests use it to prove "one order per invoice".
+func (s *Sim) Orders(mid string) []clover.Order {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.merchants[mid]
+	if m == nil {
+		return nil
+	}
+	out := make([]clover.Order, 0, len(m.Orders))
+	for _, o := range m.Orders {
+		out = append(out, *o)
+	}
+	return out
 }
 
 // totals sums entries.

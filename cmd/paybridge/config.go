@@ -60,11 +60,6 @@ type Config struct {
 	// young enough to finish, instead of queueing work whose callers give up.
 	CloverMaxBudgetWait time.Duration `env:"PAYBRIDGE_CLOVER_MAX_BUDGET_WAIT" envDefault:"4s"`
 
-	// CloverNewWorkBudgetWait is the same bound for creating an invoice
-	// (its Clover order): shorter, so overload turns away new invoices
-	// before payments of invoices already created.
-	CloverNewWorkBudgetWait time.Duration `env:"PAYBRIDGE_CLOVER_NEW_WORK_BUDGET_WAIT" envDefault:"1s"`
-
 	// PaymentWait bounds how long a payment, capture, void, refund or
 	// return request waits on Clover: by then it answers with the outcome,
 	// or 202 with the payment processing, finished in the background and

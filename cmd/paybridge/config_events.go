@@ -25,6 +25,10 @@ type EventsConfig struct {
 	// WebhookPorts are the ports webhook endpoint URLs may name outside
 	// sandbox mode (SSRF: nothing else listening on a public host).
 	WebhookPorts []int `env:"PAYBRIDGE_WEBHOOK_PORTS" envDefault:"443,80" envSeparator:","`
+	// OrderSyncRetryBase is the first wait before an invoice's Clover order
+	// is tried again after Clover failed to answer (doubling, capped at an
+	// hour; jobs/orders.go).
+	OrderSyncRetryBase time.Duration `env:"PAYBRIDGE_ORDER_SYNC_RETRY_BASE" envDefault:"1s"`
 	// DriftInterval is how often recent Clover charges are compared with
 	// paybridge's records (0 disables the sweep).
 	DriftInterval time.Duration `env:"PAYBRIDGE_DRIFT_INTERVAL" envDefault:"10m"`

@@ -33,7 +33,7 @@ func TestEventsOfAnInvoiceLife(t *testing.T) {
 	e.must(201, "POST", "/v1/refunds", map[string]any{"payment_id": rest["id"], "amount": 1000})
 	e.must(201, "POST", "/v1/refunds", map[string]any{"payment_id": part["id"]})
 
-	want := []string{"invoice.created", "invoice.partially_paid", "invoice.paid", "invoice.partially_refunded", "invoice.partially_refunded"}
+	want := []string{"invoice.created", "invoice.clover_synced", "invoice.partially_paid", "invoice.paid", "invoice.partially_refunded", "invoice.partially_refunded"}
 	if got := e.eventTypes(id); !slices.Equal(got, want) {
 		t.Fatalf("invoice events = %v, want %v", got, want)
 	}

@@ -143,9 +143,33 @@ func (e *sbx) customer() string {
 	return e.must(201, "POST", "/v1/customers", map[string]any{"email": "pat@example.com", "name": "Pat Doe"})["id"].(string)
 }
 
-// invoice creates an invoice with extra fields merged in; its total is
+// invoice creates an invoice with extra fields merged in, waits for its
+// Clover order (local first: a job makes it) and returns it; its total is
 // 2×5000 + 10% tax + 2500 = 13500.
 func (e *sbx) invoice(extra map[string]any) map[string]any {
+	e.t.Helper()
+	return e.synced(e.newInvoice(extra)["id"].(string))
+}
+
+// synced waits until an invoice's Clover order is made and returns the
+// invoice.
+func (e *sbx) synced(id string) map[string]any {
+	e.t.Helper()
+	var inv map[string]any
+	eventually(e.t, 20*time.Second, "invoice "+id+"'s Clover order", func() bool {
+		inv = e.must(200, "GET", "/v1/invoices/"+id, nil)
+		st, _ := inv["clover_sync"].(map[string]any)
+		if st["status"] == "failed" {
+			e.t.Fatalf("invoice %s: Clover sync failed: %v", id, st)
+		}
+		return st["status"] == "synced"
+	})
+	return inv
+}
+
+// newInvoice is invoice without waiting for the Clover order: the answer
+// of POST /v1/invoices.
+func (e *sbx) newInvoice(extra map[string]any) map[string]any {
 	e.t.Helper()
 	body := map[string]any{
 		"customer_id": e.customer(), "currency": "usd",

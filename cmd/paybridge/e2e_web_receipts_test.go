@@ -26,6 +26,7 @@ func TestPayPageReconciledPaymentGetsOneReceipt(t *testing.T) {
 	_, html, _ := getPage(t, link+"?lang=fr-CA")
 	f := formOf(t, html)
 	tok := e.token("4242424242424242")
+	e.synced(inv) // its order exists before Clover's answers get lost
 	e.m.Sim.SetFaults(cloversim.Faults{TimeoutAfterCommitRate: 1})
 	st, body := submit(t, link+"?lang=fr-CA", f, url.Values{"token": {tok}})
 	e.m.Sim.SetFaults(cloversim.Faults{})

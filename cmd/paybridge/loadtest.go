@@ -280,12 +280,11 @@ func scenarioStreams(ctx context.Context, o loadOptions, cl *cluster, apis []*lo
 }
 
 // seedInvoices creates n open invoices for m and returns their ids and
-// Clover order ids.
+// Clover order ids, once their orders are made.
 func seedInvoices(ctx context.Context, api *loadtest.API, m *loadtest.Merchant, n int) (ids, orders []string, err error) {
 	for i := range n {
 		var inv struct {
-			ID            string `json:"id"`
-			CloverOrderID string `json:"clover_order_id"`
+			ID string `json:"id"`
 		}
 		st, _, err := api.Call(ctx, m.Key, "POST", "/v1/invoices", map[string]any{
 			"customer_id": m.CustomerID, "currency": "usd",
@@ -294,7 +293,28 @@ func seedInvoices(ctx context.Context, api *loadtest.API, m *loadtest.Merchant, 
 		if err != nil || st != http.StatusCreated {
 			return nil, nil, fmt.Errorf("seed invoice: status %d: %v", st, err)
 		}
-		ids, orders = append(ids, inv.ID), append(orders, inv.CloverOrderID)
+		ids = append(ids, inv.ID)
+	}
+	// Local first: each invoice's Clover order is made by a job.
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, id := range ids {
+		for {
+			var inv struct {
+				CloverOrderID string `json:"clover_order_id"`
+			}
+			st, _, err := api.Call(ctx, m.Key, "GET", "/v1/invoices/"+id, nil, &inv)
+			if err != nil || st != http.StatusOK {
+				return nil, nil, fmt.Errorf("seed invoice %s: status %d: %v", id, st, err)
+			}
+			if inv.CloverOrderID != "" {
+				orders = append(orders, inv.CloverOrderID)
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, nil, fmt.Errorf("seed invoice %s: no Clover order after 2 minutes", id)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	return ids, orders, nil
 }

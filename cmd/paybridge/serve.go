@@ -150,7 +150,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Clover = clover.New(cloverCfg)
 	m.Service = billing.New(m.DB, m.Clover, m.Sealer)
 	m.Service.Audit.Logger = m.Logger
-	m.Service.NewWorkBudgetWait = c.CloverNewWorkBudgetWait
 	m.Service.ServerIP = serverIP
 	m.Service.PaymentWait = c.PaymentWait
 	svc = m.Service

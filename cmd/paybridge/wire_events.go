@@ -42,6 +42,9 @@ func (m *Main) jobRunner() *jobs.Runner {
 	if c.JobPollInterval > 0 {
 		r.PollInterval = c.JobPollInterval
 	}
+	if c.OrderSyncRetryBase > 0 {
+		r.OrderSyncBackoff = c.OrderSyncRetryBase
+	}
 	m.Jobs = r
 	return r
 }

@@ -33,6 +33,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"CloverNoticesDedupe", testCloverNotices},
 		{"UninstallRace", testUninstallRace},
 		{"PendingFanoutsTakenOnce", testPendingFanoutsTakenOnce},
+		{"OrderSync", testOrderSync},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
