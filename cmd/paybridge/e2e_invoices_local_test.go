@@ -198,7 +198,14 @@ func TestThousandInvoicesLocalFirst(t *testing.T) {
 		t.Skip("1,000 orders take about a minute at Clover's 16 requests a second")
 	}
 	t.Parallel()
-	e := startSandbox(t, fastOrderSync)
+	// The governor frees a rate slot one second after the earlier of a
+	// call's release and its write plus a 50 ms margin for the request to
+	// arrive (governor/doc.go). A test machine shared by many processes
+	// can delay an arrival past that margin (3 to 43 × 429 over 1,000
+	// orders at a load average of 26 on 2 vCPUs); without the margin the
+	// bound is strict whatever the scheduler does, and this test is about
+	// paybridge's pacing, not the machine's.
+	e := startSandbox(t, fastOrderSync, func(c *Config) { c.Scale.ArrivalMargin = 0 })
 	cus := e.customer()
 	const total, parallel = 1000, 50
 	ids := make([]string, total)

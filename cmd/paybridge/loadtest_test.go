@@ -28,8 +28,10 @@ func TestLoadtestCommand(t *testing.T) {
 	if r.Arrivals != 4 || r.Completed != 4 || r.Errors != 0 {
 		t.Fatalf("arrivals %d, completed %d, errors %d (%v)", r.Arrivals, r.Completed, r.Errors, r.ErrorKinds)
 	}
-	if r.Clover429s != 0 || r.DoubleCharges != 0 || r.CloverCallsPerPayment != 2 {
-		t.Errorf("429s %d, double charges %d, calls per payment %v; want 0, 0, 2 (order + pay)", r.Clover429s, r.DoubleCharges, r.CloverCallsPerPayment)
+	// The pay, and the invoice's order when the payment makes it before
+	// the order's job does (invoices are local first).
+	if r.Clover429s != 0 || r.DoubleCharges != 0 || r.CloverCallsPerPayment < 1 || r.CloverCallsPerPayment > 2 {
+		t.Errorf("429s %d, double charges %d, calls per payment %v; want 0, 0, 1 to 2 (pay, order)", r.Clover429s, r.DoubleCharges, r.CloverCallsPerPayment)
 	}
 	if r.P50 <= 0 || r.TotalP50 <= r.P50 || r.CloverP50 <= 0 || r.RSSMB <= 0 {
 		t.Errorf("latencies not measured: added p50 %v, total p50 %v, clover p50 %v, rss %v", r.P50, r.TotalP50, r.CloverP50, r.RSSMB)
