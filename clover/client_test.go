@@ -489,7 +489,7 @@ func TestGovernorPerAttempt(t *testing.T) {
 	want := []clover.BudgetKey{
 		{App: "APP", Token: clover.TokenFingerprint(testToken), Merchant: auth.MerchantID},
 		{App: "APP", Token: clover.TokenFingerprint(testToken), Merchant: auth.MerchantID},
-		{App: "APP", Token: "pakms:" + clover.TokenFingerprint("pakms-1")},
+		{App: "APP", Token: "pakms:" + clover.TokenFingerprint("pakms-1"), Priority: clover.PriorityBackground},
 	}
 	if len(g.keys) != len(want) {
 		t.Fatalf("acquired %v, want %v", g.keys, want)
