@@ -31,6 +31,7 @@ func TestCardDodgesRefusedEverywhere(t *testing.T) {
 	e := o.sbx
 	cus := e.customer()
 	inv := e.invoice(nil)
+	e.synced(e.m.Sandbox.DemoInvoiceID) // its order is made in the background
 	before := snapshot(e)
 	fields := []struct {
 		name, path, param string
