@@ -129,6 +129,11 @@ type LinkStore interface {
 	WebSettings(ctx context.Context, merchantID string) (*WebSettings, error)
 	// SetWebSettings creates or replaces a merchant's settings.
 	SetWebSettings(ctx context.Context, s *WebSettings) error
+	// MerchantProfile returns a merchant's copied Clover profile; ENOTFOUND
+	// when none was copied yet.
+	MerchantProfile(ctx context.Context, merchantID string) (*MerchantProfile, error)
+	// SetMerchantProfile creates or replaces a merchant's profile.
+	SetMerchantProfile(ctx context.Context, p *MerchantProfile) error
 
 	// ReceiptStore keeps the receipt of each payment to at most one mail.
 	ReceiptStore

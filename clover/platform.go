@@ -12,12 +12,15 @@ func (c *Client) v3(method, tmpl, path string, a Auth, body any, o *RequestOptio
 	return c.bearer(method, c.URLs.API, "/v3/merchants/{mId}"+tmpl, m+path, a, body, o)
 }
 
-// GetMerchant reads the merchant's name, currency and contact details.
+// GetMerchant reads the merchant's name, currency and contact details,
+// its address expanded (the pay page shows it to customers).
 func (c *Client) GetMerchant(ctx context.Context, a Auth) (*Merchant, error) {
 	if err := need("merchant id", a.MerchantID); err != nil {
 		return nil, err
 	}
-	return get[Merchant](ctx, c, c.v3(http.MethodGet, "", "", a, nil, nil))
+	r := c.v3(http.MethodGet, "", "", a, nil, nil)
+	r.query = url.Values{"expand": {"address"}}
+	return get[Merchant](ctx, c, r)
 }
 
 // GetPayment reads a payment with its refunds (for reconciliation and

@@ -83,7 +83,7 @@ func TestRoutes(t *testing.T) {
 		{"CreateCheckout", "POST", "/invoicingcheckoutservice/v1/checkouts", "", true, func(ctx context.Context, c *clover.Client) error {
 			return e(c.CreateCheckout(ctx, a, clover.CheckoutParams{}, o))
 		}},
-		{"GetMerchant", "GET", "/v3/merchants/MERCHANT12345", "", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetMerchant(ctx, a)) }},
+		{"GetMerchant", "GET", "/v3/merchants/MERCHANT12345", "expand=address", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetMerchant(ctx, a)) }},
 		{"GetPayment", "GET", "/v3/merchants/MERCHANT12345/payments/PA1", "expand=refunds", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetPayment(ctx, a, "PA1")) }},
 		{"GetV3Order", "GET", "/v3/merchants/MERCHANT12345/orders/OR1", "expand=payments", false, func(ctx context.Context, c *clover.Client) error { return e(c.GetV3Order(ctx, a, "OR1")) }},
 		{"CreateTaxRate", "POST", "/v3/merchants/MERCHANT12345/tax_rates", "", false, func(ctx context.Context, c *clover.Client) error {

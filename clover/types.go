@@ -494,16 +494,16 @@ type Elements[T any] struct {
 // no currency or defaultCurrency: a merchant's currency is configuration
 // (onboarding.Currencies).
 type Merchant struct {
-	Href         string  `json:"href,omitempty"`
-	ID           string  `json:"id"`
-	Name         string  `json:"name"`
-	Owner        *V3Link `json:"owner,omitempty"`
-	Address      *V3Link `json:"address,omitempty"`
-	MerchantPlan *Ref    `json:"merchantPlan,omitempty"`
-	CreatedTime  int64   `json:"createdTime,omitempty"`
-	Email        string  `json:"email,omitempty"`
-	Phone        string  `json:"phoneNumber,omitempty"`
-	Website      string  `json:"website,omitempty"`
+	Href         string           `json:"href,omitempty"`
+	ID           string           `json:"id"`
+	Name         string           `json:"name"`
+	Owner        *V3Link          `json:"owner,omitempty"`
+	Address      *MerchantAddress `json:"address,omitempty"` // {href} alone unless the read asked for expand=address
+	MerchantPlan *Ref             `json:"merchantPlan,omitempty"`
+	CreatedTime  int64            `json:"createdTime,omitempty"`
+	Email        string           `json:"email,omitempty"`
+	Phone        string           `json:"phoneNumber,omitempty"`
+	Website      string           `json:"website,omitempty"`
 }
 
 // V3Link is a platform v3 reference to another object or sub-resource:
@@ -511,6 +511,22 @@ type Merchant struct {
 type V3Link struct {
 	Href string `json:"href,omitempty"`
 	ID   string `json:"id,omitempty"`
+}
+
+// MerchantAddress is a merchant's business address
+// (/v3/merchants/{mId}/address; expanded in the merchant read). The field
+// names are those of Clover's v3 Address object in its API reference;
+// CLOVER.md records only address{href}, so they are UNCONFIRMED there.
+type MerchantAddress struct {
+	Href        string `json:"href,omitempty"`
+	Address1    string `json:"address1,omitempty"`
+	Address2    string `json:"address2,omitempty"`
+	Address3    string `json:"address3,omitempty"`
+	City        string `json:"city,omitempty"`
+	State       string `json:"state,omitempty"`
+	Zip         string `json:"zip,omitempty"`
+	Country     string `json:"country,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty"`
 }
 
 // Ref is a platform v3 reference {"id": …}.

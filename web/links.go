@@ -86,6 +86,7 @@ func (s *Server) SendLink(ctx context.Context, c billing.Caller, invoiceID, to, 
 	u += "?lang=" + locale
 	v := &view{Locale: locale, Link: u}
 	v.fillInvoice(mer.Name, inv)
+	v.fillProfile(s.profile(ctx, mer.ID))
 	m, err := renderMail("mail_link", v)
 	if err != nil {
 		return fail(err)

@@ -18,6 +18,7 @@ type linkCtx struct {
 	token string
 	link  *paybridge.PaymentLink
 	mer   *paybridge.Merchant
+	prof  *paybridge.MerchantProfile // nil until copied from Clover
 	inv   *paybridge.Invoice
 }
 
@@ -46,6 +47,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, locale string) 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return nil
 	}
+	lc.prof = s.profile(r.Context(), l.MerchantID) // the page works without it
 	return lc
 }
 
@@ -67,6 +69,7 @@ func (s *Server) showState(w http.ResponseWriter, r *http.Request, lc *linkCtx, 
 	ctx := r.Context()
 	v := &view{Locale: locale, Token: lc.token, Error: errMsg}
 	v.fillInvoice(lc.mer.Name, lc.inv)
+	v.fillProfile(lc.prof)
 	switch lc.inv.Status {
 	case paybridge.InvoiceVoid, paybridge.InvoiceDraft:
 		s.render(w, r, http.StatusGone, &view{Kind: "notice", Locale: locale, Title: "void_title", Text: "void_text"})
@@ -182,6 +185,7 @@ func (s *Server) getAttempt(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &view{Locale: locale, Token: lc.token}
 	v.fillInvoice(lc.mer.Name, lc.inv)
+	v.fillProfile(lc.prof)
 	switch {
 	case a.ErrorCode != "":
 		s.showState(w, r, lc, locale, v.refusal(a.ErrorCode))

@@ -96,6 +96,7 @@ func (s *Server) receiptMessage(ctx context.Context, p *paybridge.Payment, local
 	}
 	v := &view{Locale: locale, Kind: "receipt"}
 	v.fillInvoice(mer.Name, inv)
+	v.fillProfile(s.profile(ctx, mer.ID))
 	v.fillPayments(ps)
 	m, err := renderMail("mail_receipt", v)
 	m.To, m.Kind = cu.Email, "receipt"

@@ -44,6 +44,8 @@ type view struct {
 	ChargeMinor      int64
 	ChoiceError      string // why Choice cannot be charged, once typed
 	InvDate, DueDate string
+	Address          []string // the business's, from its Clover profile
+	Phone            string
 	Payments         []paymentView
 	ReceiptTo        string
 	Remaining        string

@@ -49,15 +49,26 @@ func (s *Sim) v3Merchant(r *http.Request, c *call) (int, any, *apiError) {
 	}
 	self := base + "/v3/merchants/" + c.M.ID
 	owner := cmp.Or(s.ext.owners[c.M.ID], derivedID(c.M.ID+"/owner"))
-	return 200, &v3MerchantBody{
+	m := &v3MerchantBody{
 		Merchant: clover.Merchant{Href: self, ID: c.M.ID, Name: c.M.Name,
 			Owner:        &clover.V3Link{Href: self + "/employees/" + owner, ID: owner},
-			Address:      &clover.V3Link{Href: self + "/address"},
+			Address:      &clover.MerchantAddress{Href: self + "/address"},
 			MerchantPlan: &clover.Ref{ID: derivedID(c.M.ID + "/plan")},
 			CreatedTime:  s.ecom.started},
 		Gateway: clover.V3Link{Href: self + "/gateway"}, Tenders: clover.V3Link{Href: self + "/tenders"},
-	}, nil
+	}
+	if expands(r, "address") {
+		a := sandboxAddress
+		a.Href = self + "/address"
+		m.Address = &a
+	}
+	return 200, m, nil
 }
+
+// sandboxAddress is every emulated merchant's business address (a
+// reserved 555-01xx phone number), as Clover's merchant address reads.
+var sandboxAddress = clover.MerchantAddress{Address1: "415 Main Street", Address2: "Suite 200", City: "Springfield",
+	State: "IL", Zip: "62701", Country: "US", PhoneNumber: "(217) 555-0142"}
 
 // v3MerchantBody adds the recorded references paybridge does not read.
 type v3MerchantBody struct {

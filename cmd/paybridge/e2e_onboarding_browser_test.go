@@ -83,6 +83,10 @@ func TestOnboardingBrowser(t *testing.T) {
 	if want := fmt.Sprintf("200 merchant=%s integration=%s state=tenant-42", mer.ID, integrationID); got != want {
 		t.Fatalf("CRM page = %q, want %q", got, want)
 	}
+	// The connect copied the business's Clover record for the pay page.
+	if p, err := o.m.DB.MerchantProfile(t.Context(), mer.ID); err != nil || p.Name != "Browser Bakery" || p.Address1 != "415 Main Street" || p.Phone == "" {
+		t.Fatalf("merchant profile after connect: %+v, %v", p, err)
+	}
 	if u := browsertest.Value(b, "return url", chromedp.Evaluate[string]("location.href")); !strings.HasPrefix(u, crm.URL+"/paybridge/return?") {
 		t.Fatalf("browser ended at %q, want the registered return URL", u)
 	}

@@ -137,3 +137,18 @@ func TestPayPageFaviconAndCSP(t *testing.T) {
 		t.Fatalf("/favicon.ico = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestPayPageShowsTheBusiness: the page names the business with the
+// address and phone of its Clover merchant record (copied at start for
+// the sandbox's merchant, at connect for others), and the invoice date.
+func TestPayPageShowsTheBusiness(t *testing.T) {
+	t.Parallel()
+	e := startSandbox(t)
+	_, html, _ := getPage(t, e.m.Sandbox.DemoPaymentURL+"?lang=fr-CA")
+	for _, want := range []string{`<address id="merchant-contact">415 Main Street<br>Suite 200<br>Springfield, IL 62701<br>Téléphone <a href="tel:`,
+		"(217) 555-0142</a>", `<dd id="inv-date">`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q:\n%s", want, html)
+		}
+	}
+}

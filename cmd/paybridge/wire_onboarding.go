@@ -54,7 +54,10 @@ func (m *Main) newOnboarding() *onboarding.Service {
 	o.PKCE = m.Config.Sandbox() || m.Config.Clover.LowTrust || m.Config.Clover.AppSecret == ""
 	o.AllowLoopbackHTTP = m.Config.Sandbox()
 	o.Currencies = m.Currencies
-	o.OnConnected = m.Service.FlushCloverCalls // the connect's Clover calls, audited once its merchant exists
+	o.OnConnected = func(cloverMerchantID, merchantID string) {
+		m.Service.FlushCloverCalls(cloverMerchantID, merchantID) // the connect's Clover calls, audited once its merchant exists
+		m.refreshMerchantProfile(merchantID)
+	}
 	return o
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/paybridge/paybridge/billing"
 	"github.com/paybridge/paybridge/email"
@@ -63,7 +64,24 @@ func (m *Main) webRoutes(rt *httpapi.Router) {
 	if m.Sim != nil {
 		m.sandboxCheckout(context.Background())
 	}
+	if m.Sandbox != nil {
+		m.refreshMerchantProfile(m.Sandbox.MerchantID) // the demo merchant connected without the connect page
+	}
 	s.StartReceiptSweeper()
+}
+
+// refreshMerchantProfile copies a merchant's name, address and phone from
+// Clover for the pay page (at connect, and the sandbox's demo merchant at
+// start); a failure leaves the page without them and is logged.
+func (m *Main) refreshMerchantProfile(merchantID string) {
+	if m.Web == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.Web.RefreshMerchantProfile(ctx, merchantID); err != nil {
+		m.Logger.Warn("copy the merchant's Clover profile", "merchant_id", merchantID, "err", err)
+	}
 }
 
 // closeWeb stops the receipt sweeper and waits for receipt mails in

@@ -28,6 +28,7 @@ func RunLinks(t *testing.T, open func(t *testing.T) LinkStore) {
 		{"CheckoutSessions", testCheckoutSessions},
 		{"HostedChargeUnique", testHostedChargeUnique},
 		{"WebSettings", testWebSettings},
+		{"MerchantProfiles", testMerchantProfiles},
 		{"AttemptLang", testAttemptLang},
 		{"Receipts", testReceipts},
 	}
@@ -225,4 +226,30 @@ func testWebSettings(t *testing.T, s LinkStore) {
 	}
 	wantErr(t, s.SetWebSettings(ctx, &paybridge.WebSettings{MerchantID: m.ID, CheckoutMode: "popup"}), paybridge.EINVALID, "invalid_checkout_mode")
 	wantErr(t, s.SetWebSettings(ctx, &paybridge.WebSettings{MerchantID: "mer_nope", CheckoutMode: "iframe"}), paybridge.ENOTFOUND, "")
+}
+
+func testMerchantProfiles(t *testing.T, s LinkStore) {
+	ctx := context.Background()
+	m := newMerchant(t, s)
+	_, err := s.MerchantProfile(ctx, m.ID)
+	wantErr(t, err, paybridge.ENOTFOUND, "")
+	p := &paybridge.MerchantProfile{MerchantID: m.ID, Name: "Shop", Address1: "1 Main St", Address2: "Unit 2", City: "Québec",
+		Region: "QC", PostalCode: "G1R 4P5", Country: "CA", Phone: "418-555-0100"}
+	ok(t, s.SetMerchantProfile(ctx, p))
+	got, err := s.MerchantProfile(ctx, m.ID)
+	ok(t, err)
+	if got.UpdatedAt.IsZero() {
+		t.Fatal("no updated_at")
+	}
+	got.UpdatedAt = p.UpdatedAt
+	if *got != *p {
+		t.Fatalf("read back %+v, want %+v", got, p)
+	}
+	p2 := *p
+	p2.Phone, p2.Address2 = "418-555-0199", ""
+	ok(t, s.SetMerchantProfile(ctx, &p2))
+	if got, _ = s.MerchantProfile(ctx, m.ID); got.Phone != "418-555-0199" || got.Address2 != "" {
+		t.Fatalf("after replace %+v", got)
+	}
+	wantErr(t, s.SetMerchantProfile(ctx, &paybridge.MerchantProfile{MerchantID: "mer_nope"}), paybridge.ENOTFOUND, "")
 }
