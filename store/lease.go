@@ -58,7 +58,7 @@ func (db *DB) RescueJobs(ctx context.Context) (int, error) {
 	if db.engine == EnginePostgres {
 		last = `j.attempted_by[array_length(j.attempted_by, 1)]`
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE river_job SET state = 'available'
+	res, err := db.exec(ctx, `UPDATE river_job SET state = 'available'
 		WHERE id IN (SELECT j.id FROM river_job j WHERE j.state = 'running' AND j.attempted_by IS NOT NULL
 		AND NOT EXISTS (SELECT 1 FROM instance_leases l WHERE l.id = `+last+` AND l.expires_at > $1))`,
 		time.Now().UnixMicro())
