@@ -1,10 +1,16 @@
 package governor
 
-import "time"
+import (
+	"time"
+
+	"github.com/paybridge/paybridge/clover"
+)
 
 // dispatch admits every waiter of as's tokens that may start at now, and
 // arms as's timer for when rate capacity next returns to a blocked head.
-// Only heads of token queues are admitted (FIFO per token). The app budget
+// Only heads of token queues are admitted (each queue is ordered by
+// priority, FIFO within one). The app budget goes by priority: every head
+// of the most urgent class first, then the next class. Within a class it
 // goes to tokens in round-robin order: each token visited, served or not,
 // moves to the back of the rotation, so the next unit of app budget goes to
 // the token after the last one visited, and a token held back by its own
@@ -14,17 +20,35 @@ import "time"
 // Invariant on return: no waiting head could start at now.
 func (l *Local) dispatch(as *appState, now time.Duration) {
 	wake := time.Duration(0) // earliest time a token's rate frees a head; 0 = none
+	for class := range clover.Priority(clover.NumPriorities) {
+		if !l.dispatchClass(as, now, class, &wake) {
+			return
+		}
+	}
+	if wake > 0 {
+		l.arm(as, now, wake)
+	} else if as.waiting == 0 && as.armed {
+		as.timer.Stop()
+		as.armed = false
+	}
+}
+
+// dispatchClass admits the heads of priority class or more urgent that may
+// start at now, lowering *wake to when a blocked one's token rate frees. It
+// returns false if the app's budget is spent (nothing at all can start: the
+// timer is armed, or a release will dispatch).
+func (l *Local) dispatchClass(as *appState, now time.Duration, class clover.Priority, wake *time.Duration) bool {
 	for {
 		admitted := false
 		for n := len(as.rotation); n > 0; n-- {
 			if as.inflight >= as.conc {
-				return // only a release helps, and it dispatches
+				return false // only a release helps, and it dispatches
 			}
 			if at := as.rate.allowedAt(); at > now {
 				if at != blocked {
 					l.arm(as, now, at)
 				} // else every app slot is in flight: a release dispatches
-				return
+				return false
 			}
 			ts := as.rotation[0]
 			as.rotation[0] = nil
@@ -33,12 +57,14 @@ func (l *Local) dispatch(as *appState, now time.Duration) {
 				ts.inRotation = false
 				continue
 			}
-			ok, at := ts.canStart(now)
-			if ok {
-				l.grant(ts, now)
-				admitted = true
-			} else if at > 0 && (wake == 0 || at < wake) {
-				wake = at
+			if ts.head.prio <= class {
+				ok, at := ts.canStart(now, ts.head.prio)
+				if ok {
+					l.grant(ts, now)
+					admitted = true
+				} else if at > 0 && (*wake == 0 || at < *wake) {
+					*wake = at
+				}
 			}
 			if ts.head == nil {
 				ts.inRotation = false
@@ -47,14 +73,8 @@ func (l *Local) dispatch(as *appState, now time.Duration) {
 			}
 		}
 		if !admitted {
-			break
+			return true
 		}
-	}
-	if wake > 0 {
-		l.arm(as, now, wake)
-	} else if as.waiting == 0 && as.armed {
-		as.timer.Stop()
-		as.armed = false
 	}
 }
 

@@ -20,10 +20,17 @@ const sweepEvery = time.Minute
 // arrive at Clover in any one second, however long the network takes to
 // deliver them (see the package doc for why, and what it costs).
 //
-// Waiters queue FIFO per token and wait until their context ends. Tokens
-// whose heads wait only for the shared app budget take it in round-robin
-// order, so a merchant with a hundred queued calls cannot starve one with a
-// single call; a token held back by its own budget never holds back another.
+// Waiters queue per token by priority (clover.BudgetKey.Priority: money,
+// then order syncs, then background), FIFO within one, and wait until
+// their context ends. The app budget goes to every token's waiting money
+// first, then order syncs, then the rest; within a class, tokens whose
+// heads wait only for the shared app budget take it in round-robin order,
+// so a merchant with a hundred queued calls cannot starve one with a single
+// call; a token held back by its own budget never holds back another. A
+// call that is not money leaves one slot of each budget (rate and in
+// flight, token and app, when there are several) to money, so under
+// overload a money movement starts at once instead of waiting behind
+// background calls that hold every slot.
 // The rotation is per token, not per clover.BudgetKey.Merchant: Clover
 // budgets tokens, and a merchant normally has one token per app.
 //
@@ -122,7 +129,7 @@ func (l *Local) acquire(ctx context.Context, key clover.BudgetKey) (*tokenState,
 		l.dispatch(as, now)
 	}
 	if ts.head == nil {
-		if ok, _ := ts.canStart(now); ok {
+		if ok, _ := ts.canStart(now, key.Priority); ok {
 			ts.start()
 			l.mu.Unlock()
 			if l.OnWait != nil {
@@ -131,7 +138,7 @@ func (l *Local) acquire(ctx context.Context, key clover.BudgetKey) (*tokenState,
 			return ts, nil
 		}
 	}
-	w := &waiter{ready: make(chan struct{}), since: now}
+	w := &waiter{prio: key.Priority, ready: make(chan struct{}), since: now}
 	ts.push(w)
 	as.waiting++
 	if !ts.inRotation {

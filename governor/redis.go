@@ -34,11 +34,16 @@ import (
 // past the release. Both checks and all
 // bookkeeping run in one Lua script on Redis's clock (TIME).
 //
-// Waiting: calls of one token on one instance queue FIFO and only the head
+// Waiting: calls of one token on one instance queue by priority (money,
+// then order syncs, then background; FIFO within one) and only the head
 // asks Redis, again when the script says a slot frees, when a call of the
 // same app is released on this instance, or after PollEvery at the latest
-// (for releases on other instances). Across tokens the app budget is shared
-// fairly (see acquireScript).
+// (for releases on other instances); a head Redis refused yields to a more
+// urgent call that queued meanwhile. Across tokens the app budget is shared
+// fairly (see acquireScript). A call that is not money leaves one slot of
+// every budget to money in the script, which is what serves money first
+// across instances: another instance's background calls can never take the
+// last slot.
 //
 // Redis down: when a script call fails, the instance switches to a Local
 // governor holding its share of the budget (1/n of every limit, n the
@@ -113,13 +118,6 @@ type Redis struct {
 }
 
 var _ clover.SentGovernor = (*Redis)(nil)
-
-// head serialises one token's waiters on this instance: FIFO (Go serves
-// blocked channel senders in order), only the holder asks Redis.
-type head struct {
-	ch   chan struct{}
-	refs int
-}
 
 // NewRedis returns a governor spending budget b (zero fields take
 // clover.DefaultBudget's) through client.
@@ -241,12 +239,15 @@ func slots(rps float64) (n int64, spanUS int64) {
 func (g *Redis) acquireRedis(ctx context.Context, key clover.BudgetKey) (func(time.Time), error) {
 	h := g.headFor(key)
 	defer g.dropHead(key)
-	select {
-	case h.ch <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := g.takeTurn(ctx, h, key.Priority); err != nil {
+		return nil, err
 	}
-	defer func() { <-h.ch }()
+	holding := true
+	defer func() {
+		if holding {
+			g.passTurn(h)
+		}
+	}()
 
 	var id [12]byte
 	_, _ = rand.Read(id[:])
@@ -255,8 +256,12 @@ func (g *Redis) acquireRedis(ctx context.Context, key clover.BudgetKey) (func(ti
 	trps, tconc := g.budget.Token(key.Merchant)
 	tn, tspan := slots(trps)
 	an, aspan := slots(g.budget.AppRPS)
+	keepForMoney := 0
+	if key.Priority != clover.PriorityMoney {
+		keepForMoney = 1
+	}
 	args := []any{lease, tn, tconc, tspan, an, g.budget.AppConcurrent, aspan,
-		g.LeaseTTL.Microseconds(), g.Instance, key.Token, (4 * g.PollEvery).Microseconds()}
+		g.LeaseTTL.Microseconds(), g.Instance, key.Token, (4 * g.PollEvery).Microseconds(), keepForMoney}
 	for {
 		wake := g.wakeFor(key.App)
 		res, err := g.run(ctx, acquireScript, keys, args...)
@@ -285,6 +290,12 @@ func (g *Redis) acquireRedis(ctx context.Context, key clover.BudgetKey) (func(ti
 			g.redisCalls++
 			g.mu.Unlock()
 			return g.releaser(key, keys[:4], lease, tspan, aspan), nil
+		}
+		if yielded, err := g.yieldTurn(ctx, h, key.Priority); err != nil {
+			holding = false
+			return nil, err
+		} else if yielded {
+			continue // the turn came back: ask again at once
 		}
 		d := g.PollEvery
 		if hint >= 0 {
@@ -349,7 +360,7 @@ func (g *Redis) headFor(key clover.BudgetKey) *head {
 	defer g.mu.Unlock()
 	h := g.heads[k]
 	if h == nil {
-		h = &head{ch: make(chan struct{}, 1)}
+		h = &head{}
 		g.heads[k] = h
 	}
 	h.refs++

@@ -23,7 +23,9 @@ import "github.com/redis/go-redis/v9"
 // KEYS: 1 token slots, 2 token calls, 3 app slots, 4 app calls, 5 waiting,
 // 6 instances. ARGV: 1 lease, 2 token slots (0 = no rate limit), 3 token
 // concurrency (0 = none), 4 token span µs, 5 app slots, 6 app concurrency,
-// 7 app span µs, 8 lease TTL µs, 9 instance id, 10 token, 11 waiter TTL µs.
+// 7 app span µs, 8 lease TTL µs, 9 instance id, 10 token, 11 waiter TTL µs,
+// 12 keep (1: the call is not money, and leaves one slot of each limit
+// above one free for money; 0: money).
 //
 // Returns {granted (1|0), hint µs until a rate slot frees (-1: only a
 // release helps), live instances, reason (0 granted, 1 token budget, 2 app
@@ -40,6 +42,9 @@ local lease = ARGV[1]
 local tn, tc, tspan = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local an, ac, aspan = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local ttl, tok, wttl = tonumber(ARGV[8]), ARGV[10], tonumber(ARGV[11])
+local keep = tonumber(ARGV[12])
+local function lim(n) if keep > 0 and n > 1 then return n - 1 end return n end
+local etc, etn, eac, ean = lim(tc), lim(tn), lim(ac), lim(an)
 redis.call('ZADD', KEYS[6], now + 15000000, ARGV[9])
 redis.call('PEXPIRE', KEYS[6], 30000)
 for i = 1, 6 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
@@ -51,12 +56,12 @@ local function nextfree(key, held, n, span)
   return s - now
 end
 local tin, tsl = redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[1])
-if tc > 0 and tin >= tc then return {0, -1, ninst, 1} end
-if tn > 0 and tsl >= tn then return {0, nextfree(KEYS[1], tsl, tn, tspan), ninst, 1} end
+if etc > 0 and tin >= etc then return {0, -1, ninst, 1} end
+if etn > 0 and tsl >= etn then return {0, nextfree(KEYS[1], tsl, etn, tspan), ninst, 1} end
 local ain, asl = redis.call('ZCARD', KEYS[4]), redis.call('ZCARD', KEYS[3])
 local hint = nil
-if ac > 0 and ain >= ac then hint = -1
-elseif an > 0 and asl >= an then hint = nextfree(KEYS[3], asl, an, aspan) end
+if eac > 0 and ain >= eac then hint = -1
+elseif ean > 0 and asl >= ean then hint = nextfree(KEYS[3], asl, ean, aspan) end
 if hint then
   redis.call('ZADD', KEYS[5], now + wttl, tok)
   redis.call('PEXPIRE', KEYS[5], 5000)

@@ -45,19 +45,32 @@ type tokenState struct {
 // under Local.mu; ready is closed once granted is set.
 type waiter struct {
 	prev, next *waiter
+	prio       clover.Priority
 	ready      chan struct{}
 	granted    bool
 	since, at  time.Duration // when it queued and when it was admitted
 }
 
+// push queues w behind every waiter of its priority or a more urgent one
+// and ahead of every less urgent one: the queue is FIFO within a priority.
 func (ts *tokenState) push(w *waiter) {
-	w.prev = ts.tail
-	if ts.tail == nil {
+	at := ts.tail
+	for at != nil && at.prio > w.prio {
+		at = at.prev
+	}
+	w.prev = at
+	if at == nil {
+		w.next = ts.head
 		ts.head = w
 	} else {
-		ts.tail.next = w
+		w.next = at.next
+		at.next = w
 	}
-	ts.tail = w
+	if w.next == nil {
+		ts.tail = w
+	} else {
+		w.next.prev = w
+	}
 }
 
 func (ts *tokenState) remove(w *waiter) {
@@ -74,15 +87,16 @@ func (ts *tokenState) remove(w *waiter) {
 	w.prev, w.next = nil, nil
 }
 
-// canStart reports whether a call for ts may start at now without exceeding
-// the token's or the app's budget, and if not, when rate capacity returns
-// (0 when only a release can help).
-func (ts *tokenState) canStart(now time.Duration) (ok bool, retryAt time.Duration) {
+// canStart reports whether a call of priority p for ts may start at now
+// without exceeding the token's or the app's budget, less what it must
+// leave to money (keep), and if not, when rate capacity returns (0 when
+// only a release can help).
+func (ts *tokenState) canStart(now time.Duration, p clover.Priority) (ok bool, retryAt time.Duration) {
 	as := ts.app
-	if ts.inflight >= ts.conc || as.inflight >= as.conc {
+	if ts.inflight >= ts.conc-keep(ts.conc, p) || as.inflight >= as.conc-keep(as.conc, p) {
 		return false, 0
 	}
-	at := max(ts.rate.allowedAt(), as.rate.allowedAt())
+	at := max(ts.rate.allowedAtKeeping(keep(ts.rate.limit, p)), as.rate.allowedAtKeeping(keep(as.rate.limit, p)))
 	switch {
 	case at == blocked:
 		return false, 0

@@ -3,6 +3,8 @@ package governor
 import (
 	"math"
 	"time"
+
+	"github.com/paybridge/paybridge/clover"
 )
 
 // maxLog caps the number of slots a window has, so a budget raised far
@@ -72,20 +74,36 @@ func newSlots(k int, span time.Duration) window {
 
 // allowedAt returns the earliest time a new call may start (never if at
 // once), or blocked if every slot is held by a call in flight.
-func (w *window) allowedAt() time.Duration {
+func (w *window) allowedAt() time.Duration { return w.allowedAtKeeping(0) }
+
+// allowedAtKeeping is allowedAt for a call that must leave keep slots free
+// (for more urgent calls; keep < limit).
+func (w *window) allowedAtKeeping(keep int) time.Duration {
 	if w.limit == 0 {
 		return never
 	}
-	if w.inflight >= w.limit {
+	limit := w.limit - keep
+	if w.inflight >= limit {
 		return blocked
 	}
 	// Slots held: inflight + n. For one to be free, the oldest
 	// inflight+n-limit+1 released slots must have expired.
-	i := w.inflight + w.n - w.limit
+	i := w.inflight + w.n - limit
 	if i < 0 {
 		return never
 	}
 	return w.ends[(w.head+i)%len(w.ends)] + w.span
+}
+
+// keep is how many slots a call of priority p leaves free for money: one,
+// when the limit has more than one, for any call that is not money, so a
+// money movement finds a slot at once even while background work has taken
+// all the others.
+func keep(limit int, p clover.Priority) int {
+	if p == clover.PriorityMoney || limit <= 1 {
+		return 0
+	}
+	return 1
 }
 
 // start takes a slot for a call starting now.

@@ -20,7 +20,7 @@ type Metrics struct {
 	httpDuration  *prometheus.HistogramVec
 	cloverCalls   *prometheus.CounterVec
 	cloverLatency *prometheus.HistogramVec
-	governorWait  prometheus.Histogram
+	governorWait  *prometheus.HistogramVec
 	payments      *prometheus.CounterVec
 }
 
@@ -43,10 +43,10 @@ func NewMetrics() *Metrics {
 			Name: "clover_call_duration_seconds", Help: "Latency of HTTP attempts to Clover by endpoint.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"endpoint"}),
-		governorWait: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "governor_wait_seconds", Help: "Time requests waited for Clover's rate budget.",
+		governorWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "governor_wait_seconds", Help: "Time Clover calls waited for Clover's rate budget, by priority class (money, order_sync, background); the count is the calls granted.",
 			Buckets: []float64{0, .001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
+		}, []string{"class"}),
 		payments: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "payments_total", Help: "Payment outcomes (succeeded, authorized, failed, unknown, …).",
 		}, []string{"outcome"}),
@@ -86,9 +86,10 @@ func (m *Metrics) ObserveClover(endpoint string, status int, d time.Duration) {
 	m.cloverLatency.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
-// ObserveGovernorWait records how long a Clover call waited for budget.
-func (m *Metrics) ObserveGovernorWait(d time.Duration) {
-	m.governorWait.Observe(d.Seconds())
+// ObserveGovernorWait records how long a Clover call of a priority class
+// (clover.Priority's name) waited for budget.
+func (m *Metrics) ObserveGovernorWait(class string, d time.Duration) {
+	m.governorWait.WithLabelValues(class).Observe(d.Seconds())
 }
 
 // ObservePayment counts a payment reaching outcome (a PaymentStatus).

@@ -227,7 +227,7 @@ func TestMetricsObserve(t *testing.T) {
 	m.ObserveClover("POST /v1/charges", 402, 30*time.Millisecond)
 	m.ObserveClover("POST /v1/charges", 0, time.Second)
 	m.ObservePayment("succeeded")
-	m.ObserveGovernorWait(5 * time.Millisecond)
+	m.ObserveGovernorWait("money", 5*time.Millisecond)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	out := rec.Body.String()
@@ -236,7 +236,7 @@ func TestMetricsObserve(t *testing.T) {
 		`clover_calls_total{endpoint="POST /v1/charges",status="network_error"} 1`,
 		`clover_call_duration_seconds_count{endpoint="POST /v1/charges"} 2`,
 		`payments_total{outcome="succeeded"} 1`,
-		`governor_wait_seconds_count 1`,
+		`governor_wait_seconds_count{class="money"} 1`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %s", want)

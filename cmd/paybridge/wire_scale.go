@@ -86,7 +86,7 @@ func (m *Main) newGovernor(ctx context.Context) (clover.Governor, error) {
 }
 
 func (m *Main) baseGovernor(ctx context.Context) (clover.Governor, error) {
-	onWait := func(_ clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(d) }
+	onWait := func(k clover.BudgetKey, d time.Duration) { m.Metrics.ObserveGovernorWait(k.Priority.String(), d) }
 	sc := m.Config.Scale
 	if sc.RedisURL == "" {
 		g := governor.NewLocal(sc.budget())
