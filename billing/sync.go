@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,6 +126,10 @@ func (s *Service) syncCharge(ctx context.Context, ss syncStore, merchantID, char
 	if err != nil {
 		return err
 	}
+	returned, err := s.returnedAmounts(ctx, p)
+	if err != nil {
+		return err
+	}
 	list, err := s.Clover.ListRefunds(ctx, auth, chargeID)
 	if err != nil {
 		if clover.IsUnauthorized(err) {
@@ -142,6 +147,13 @@ func (s *Service) syncCharge(ctx context.Context, ss syncStore, merchantID, char
 		} else if paybridge.ErrorKind(err) != paybridge.ENOTFOUND {
 			return err
 		}
+		// A return's refund: Clover's answer to a return names no refund
+		// (CLOVER.md §13.3), so it is known by its amount, one refund per
+		// return of paybridge's.
+		if i := slices.Index(returned, rf.Amount); i >= 0 {
+			returned = slices.Delete(returned, i, i+1)
+			continue
+		}
 		// A refund paybridge started after the check above may be this
 		// one, its Clover id not yet recorded: wait until it settles.
 		if inFlight, err := s.refundsInFlight(ctx, merchantID, p.ID); err != nil {
@@ -154,6 +166,30 @@ func (s *Service) syncCharge(ctx context.Context, ss syncStore, merchantID, char
 		}
 	}
 	return nil
+}
+
+// returnedAmounts lists the amounts of paybridge's settled returns that
+// refunded p (an order pay: Clover refunds a return from the order's
+// charge), or ErrSyncLater while one is in flight and its refund may be
+// in Clover's list already.
+func (s *Service) returnedAmounts(ctx context.Context, p *paybridge.Payment) ([]int64, error) {
+	if p.Route != paybridge.RouteOrderPay || p.InvoiceID == "" {
+		return nil, nil
+	}
+	rs, err := s.Store.ListReturns(ctx, p.MerchantID, p.InvoiceID)
+	if err != nil {
+		return nil, err
+	}
+	var amounts []int64
+	for _, r := range rs {
+		switch r.Status {
+		case paybridge.RefundPending, paybridge.RefundUnknown:
+			return nil, ErrSyncLater
+		case paybridge.RefundSucceeded:
+			amounts = append(amounts, r.Amount)
+		}
+	}
+	return amounts, nil
 }
 
 func (s *Service) refundsInFlight(ctx context.Context, merchantID, paymentID string) (bool, error) {
