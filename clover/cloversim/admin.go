@@ -98,7 +98,7 @@ func (s *Sim) adminPutFaults(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "invalid_request_error", "invalid_request", "Latencies must not be negative.")
 		return
 	}
-	s.SetFaults(Faults{LatencyP50: time.Duration(fj.LatencyP50), LatencyP99: time.Duration(fj.LatencyP99),
+	s.setFaults(Faults{LatencyP50: time.Duration(fj.LatencyP50), LatencyP99: time.Duration(fj.LatencyP99),
 		ErrorRate: fj.ErrorRate, TimeoutAfterCommitRate: fj.TimeoutAfterCommitRate, RateLimitRate: fj.RateLimitRate,
 		DeclinedButCapturedRate: fj.DeclinedButCaptured})
 	s.adminGetFaults(w, r)
@@ -122,6 +122,11 @@ func (s *Sim) AddMerchant(name string) (mid, token, pakms string) {
 // AddMerchantWith is AddMerchant for a merchant with a given id (refused
 // when taken or not a Clover id) or currency (refused unless supported).
 func (s *Sim) AddMerchantWith(spec MerchantSpec) (mid, token, pakms string, err error) {
+	defer s.direct()()
+	return s.addMerchantWith(spec)
+}
+
+func (s *Sim) addMerchantWith(spec MerchantSpec) (mid, token, pakms string, err error) {
 	if spec.Name == "" {
 		spec.Name = "Sandbox Merchant"
 	}
@@ -150,7 +155,7 @@ func (s *Sim) adminAddMerchant(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	mid, tok, pk, err := s.AddMerchantWith(p)
+	mid, tok, pk, err := s.addMerchantWith(p)
 	if err != nil {
 		writeError(w, 400, "invalid_request_error", "invalid_request", err.Error())
 		return

@@ -10,6 +10,11 @@ import (
 // in one call, each charge dated at its run. Negative d is ignored: the
 // clock never goes back.
 func (s *Sim) AdvanceClock(d time.Duration) {
+	defer s.direct()()
+	s.advanceClockBy(d)
+}
+
+func (s *Sim) advanceClockBy(d time.Duration) {
 	if d <= 0 {
 		return
 	}
@@ -72,6 +77,6 @@ func (s *Sim) advanceClock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", "The clock only moves forward: give a positive duration.")
 		return
 	}
-	s.AdvanceClock(d)
+	s.advanceClockBy(d)
 	writeJSON(w, http.StatusOK, s.clockView())
 }

@@ -25,6 +25,11 @@ import (
 // an idempotency key), the order marked paid, and the app notified with
 // O:<order> UPDATE (and the charge's P:<charge> CREATE).
 func (s *Sim) DashboardPayOrder(merchantID, orderID, tender string) (*clover.Order, error) {
+	defer s.direct()()
+	return s.dashboardPayOrder(merchantID, orderID, tender)
+}
+
+func (s *Sim) dashboardPayOrder(merchantID, orderID, tender string) (*clover.Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.merchants[merchantID]
@@ -69,6 +74,11 @@ func (s *Sim) DashboardPayOrder(merchantID, orderID, tender string) (*clover.Ord
 // DashboardRefund refunds amount (0: what remains) of a charge as the
 // merchant would on the dashboard, and notifies the app.
 func (s *Sim) DashboardRefund(merchantID, chargeID string, amount int64) (*clover.Refund, error) {
+	defer s.direct()()
+	return s.dashboardRefund(merchantID, chargeID, amount)
+}
+
+func (s *Sim) dashboardRefund(merchantID, chargeID string, amount int64) (*clover.Refund, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.merchants[merchantID]
@@ -96,7 +106,7 @@ func (s *Sim) registerDashboard() {
 		if in.MerchantID == "" {
 			in.MerchantID = s.opts.MerchantID
 		}
-		rf, err := s.DashboardRefund(in.MerchantID, in.Charge, in.Amount)
+		rf, err := s.dashboardRefund(in.MerchantID, in.Charge, in.Amount)
 		if err != nil {
 			writeError(w, 400, "invalid_request_error", "invalid_request", err.Error())
 			return
@@ -117,7 +127,7 @@ func (s *Sim) registerDashboard() {
 		if in.MerchantID == "" {
 			in.MerchantID = s.opts.MerchantID
 		}
-		o, err := s.DashboardPayOrder(in.MerchantID, r.PathValue("id"), in.Tender)
+		o, err := s.dashboardPayOrder(in.MerchantID, r.PathValue("id"), in.Tender)
 		if err != nil {
 			writeError(w, 400, "invalid_request_error", "invalid_request", err.Error())
 			return

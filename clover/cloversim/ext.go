@@ -70,7 +70,7 @@ func (s *Sim) initExt() {
 // webhooks. Close is idempotent.
 func (s *Sim) Close() error {
 	s.ext.hooks.close()
-	return nil
+	return s.closeStore()
 }
 
 // extNow is the simulated time for code that may run with or without s.mu.

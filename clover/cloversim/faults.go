@@ -78,6 +78,11 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // SetFaults replaces the injected faults from now on (the dice keep rolling
 // from where they are).
 func (s *Sim) SetFaults(f Faults) {
+	defer s.direct()()
+	s.setFaults(f)
+}
+
+func (s *Sim) setFaults(f Faults) {
 	s.mu.Lock()
 	s.faults = f
 	s.mu.Unlock()

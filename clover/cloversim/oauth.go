@@ -221,6 +221,11 @@ func (s *Sim) invalidateTripleLocked(mid, eid string) {
 // as an app uninstall or a permission change does, and sends the
 // app-uninstall webhook ("A:<appId>" DELETE). It reports whether mid exists.
 func (s *Sim) RevokeMerchant(mid string) bool {
+	defer s.direct()()
+	return s.revokeMerchant(mid)
+}
+
+func (s *Sim) revokeMerchant(mid string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.merchants[mid]; !ok {
@@ -258,7 +263,7 @@ func (s *Sim) revokeTokens(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, oauthBad(err.Error()))
 		return
 	}
-	if !s.RevokeMerchant(req.MerchantID) {
+	if !s.revokeMerchant(req.MerchantID) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "resource_missing", "Merchant with id "+req.MerchantID+" not found.")
 		return
 	}

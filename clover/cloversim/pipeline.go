@@ -64,7 +64,7 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 			writeAPIError(w, errf(f.status, "api_error", "", "%s", http.StatusText(f.status)))
 			return
 		}
-		if !sleepCtx(r.Context(), f.latency) {
+		if !outsideTx(r, func() bool { return sleepCtx(r.Context(), f.latency) }) {
 			return // the client went away while we were "slow"
 		}
 
@@ -101,6 +101,7 @@ func (s *Sim) api(h apiFunc) http.HandlerFunc {
 
 		if f.timeoutAfterCommit && r.Method != http.MethodGet {
 			// The write happened and is stored; the answer never arrives.
+			commitNow(r)
 			<-r.Context().Done()
 			panic(http.ErrAbortHandler)
 		}

@@ -241,6 +241,11 @@ func (s *Sim) deletePlan(r *http.Request, c *call) (int, any, *apiError) {
 // card that "starts declining" (expired, cancelled, over limit). It reports
 // whether the card exists.
 func (s *Sim) SetCardDeclining(cardID string, decline bool) bool {
+	defer s.direct()()
+	return s.setCardDeclining(cardID, decline)
+}
+
+func (s *Sim) setCardDeclining(cardID string, decline bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range s.merchants {
@@ -275,7 +280,7 @@ func (s *Sim) declineCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("cardId")
-	if !s.SetCardDeclining(id, *req.Decline) {
+	if !s.setCardDeclining(id, *req.Decline) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "resource_missing", "Card with id "+id+" not found.")
 		return
 	}

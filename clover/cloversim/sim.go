@@ -141,6 +141,8 @@ type Sim struct {
 
 	ecom ecomState // owned by the ecommerce files
 	ext  extState  // owned by the OAuth/recurring/checkout/webhook files
+
+	store *simStore // persist.go: nil unless opened with Open
 }
 
 type app struct {
@@ -155,14 +157,34 @@ type merchant struct {
 	PAKMSKey string
 	TaxRates map[string]clover.V3TaxRate // by id
 
-	Customers map[string]*clover.Customer
-	Cards     map[string]*savedCard // by card id
-	Charges   map[string]*clover.Charge
-	Orders    map[string]*clover.Order
-	Refunds   map[string]*clover.Refund
-	Returns   map[string]*clover.OrderReturn
+	// The merchant's objects are persisted as rows of their own
+	// (persist_tables.go), not inside the merchant's row.
+	Customers map[string]*clover.Customer    `json:"-"`
+	Cards     map[string]*savedCard          `json:"-"` // by card id
+	Charges   map[string]*clover.Charge      `json:"-"`
+	Orders    map[string]*clover.Order       `json:"-"`
+	Refunds   map[string]*clover.Refund      `json:"-"`
+	Returns   map[string]*clover.OrderReturn `json:"-"`
 	// ChargeOrder keeps charge ids in creation order for lists.
-	ChargeOrder []string
+	ChargeOrder []string `json:"-"`
+}
+
+// initMaps makes the merchant's nil maps (a new merchant's, or a restored
+// one's that had none) ready for writes.
+func (m *merchant) initMaps() {
+	initMap(&m.TaxRates)
+	initMap(&m.Customers)
+	initMap(&m.Cards)
+	initMap(&m.Charges)
+	initMap(&m.Orders)
+	initMap(&m.Refunds)
+	initMap(&m.Returns)
+}
+
+func initMap[V any](m *map[string]V) {
+	if *m == nil {
+		*m = map[string]V{}
+	}
 }
 
 // savedCard is a card on file: the tokenized card's public details.
@@ -301,6 +323,10 @@ func (s *Sim) Options() Options { return s.opts }
 // an X-Clover-Request-Id, a UUID as in a recorded answer (CLOVER.md §13.10).
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Clover-Request-Id", extUUID())
+	if s.store != nil {
+		s.serveDurably(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -325,16 +351,8 @@ func (s *Sim) addMerchant(spec MerchantSpec, pakms string) *merchant {
 	if pakms == "" {
 		pakms = randHex(16)
 	}
-	m := &merchant{
-		ID: id, Name: name, Currency: cmp.Or(spec.Currency, "usd"), PAKMSKey: pakms,
-		TaxRates:  map[string]clover.V3TaxRate{},
-		Customers: map[string]*clover.Customer{},
-		Cards:     map[string]*savedCard{},
-		Charges:   map[string]*clover.Charge{},
-		Orders:    map[string]*clover.Order{},
-		Refunds:   map[string]*clover.Refund{},
-		Returns:   map[string]*clover.OrderReturn{},
-	}
+	m := &merchant{ID: id, Name: name, Currency: cmp.Or(spec.Currency, "usd"), PAKMSKey: pakms}
+	m.initMaps()
 	for _, tr := range []clover.V3TaxRate{
 		{Name: "No Tax", Rate: 0, IsDefault: false},
 		{Name: "Sales Tax", Rate: 1_000_000, IsDefault: true}, // 10%

@@ -44,6 +44,10 @@ type Config struct {
 	// keeps it open on the API port for convenience.
 	MetricsAddr  string `env:"PAYBRIDGE_METRICS_ADDR"`
 	MetricsToken string `env:"PAYBRIDGE_METRICS_TOKEN"`
+	// SandboxCloverAddr is where sandbox mode's embedded cloversim listens;
+	// default: Addr's host and port + 1 (127.0.0.1:8081), so a restart on
+	// the same data dir finds the URLs it handed out (port 0: any port).
+	SandboxCloverAddr string `env:"PAYBRIDGE_SANDBOX_CLOVER_ADDR"`
 
 	Clover CloverConfig
 	Web    WebConfig    // config_web.go: SMTP and pay page

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -34,9 +35,17 @@ type sandboxInfo struct {
 // prints one JSON line on stdout, logs JSON to stderr, and serves until ctx
 // ends (SIGINT/SIGTERM), shutting down gracefully.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reset" {
+		return runSandboxReset(args[1:], stdout, stderr)
+	}
 	fs := newFlagSet("sandbox", "Run cloversim, the Clover emulator, on its own. Once listening it prints one JSON\n"+
 		"line on stdout: {base_url, app_id, client_id, client_secret, merchant_id, access_token,\n"+
-		"pakms_key, webhook_auth_code, hco_signing_secret}. Logs go to stderr as JSON.", stderr)
+		"pakms_key, webhook_auth_code, hco_signing_secret}. Logs go to stderr as JSON.\n\n"+
+		"With --data-dir its whole state lives in DIR/cloversim.db (written before each answer,\n"+
+		"so it survives kill -9) and a restart carries on with the same identity and objects;\n"+
+		"without, it lives in memory. `paybridge sandbox reset --data-dir DIR` starts afresh\n"+
+		"(for serve's sandbox mode too).", stderr)
+	dataDir := fs.String("data-dir", "", "keep the state in DIR/cloversim.db across restarts (default: in memory)")
 	addr := fs.String("addr", "127.0.0.1:8089", "listen address (port 0 picks a free port)")
 	p50 := fs.Duration("latency-p50", 0, "median injected latency, e.g. 50ms (0 = none)")
 	p99 := fs.Duration("latency-p99", 0, "99th-percentile injected latency (log-normal between p50 and p99)")
@@ -102,14 +111,14 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
+	ln, err := listen(ctx, *addr, "cloversim", "--addr")
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	base := "http://" + ln.Addr().String()
 	budget := clover.DefaultBudget
 	budget.Merchants = perMerchant
-	sim := cloversim.New(cloversim.Options{
+	simOpts := cloversim.Options{
 		LimitsOff:             *limits == "off",
 		Limits:                budget,
 		MerchantID:            *merchantID,
@@ -125,7 +134,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		CheckoutWebhookURL: *checkoutURL,
 		BaseURL:            base,
 		Logger:             log,
-	})
+	}
+	sim, err := openSim(*dataDir, simOpts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	defer sim.Close()
 	o := sim.Options()
 	line, err := json.Marshal(sandboxInfo{
@@ -162,4 +176,16 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return nil
+}
+
+// openSim is an in-memory Sim, or with a data dir one kept in
+// DIR/cloversim.db.
+func openSim(dataDir string, o cloversim.Options) (*cloversim.Sim, error) {
+	if dataDir == "" {
+		return cloversim.New(o), nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return cloversim.Open(filepath.Join(dataDir, "cloversim.db"), o)
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -33,9 +35,9 @@ type SandboxInfo struct {
 	PlatformSecret string `json:"platform_secret"`
 }
 
-// simIdentity keeps cloversim's app and merchant identity across restarts,
-// so the stored credentials keep working. (cloversim's objects live in
-// memory: a restart is a fresh Clover with the same merchant.)
+// simIdentity keeps cloversim's app and merchant identity and the platform
+// secret across restarts. (cloversim's own state, identity included, is in
+// <data dir>/cloversim.db: this file seeds a new one and keeps the secret.)
 type simIdentity struct {
 	AppID            string `json:"app_id"`
 	ClientSecret     string `json:"client_secret"`
@@ -50,7 +52,9 @@ type simIdentity struct {
 // apiKeyTTL is the lifetime of API keys paybridge issues.
 const apiKeyTTL = 5 * 365 * 24 * time.Hour
 
-// startSim starts the embedded cloversim on a loopback port of its own.
+// startSim starts the embedded cloversim on a loopback port of its own,
+// its state in <data dir>/cloversim.db (write-ahead: what it answered
+// survives kill -9), so a restart finds every merchant, token and charge.
 func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error) {
 	id, err := loadOrCreateIdentity(filepath.Join(m.Config.DataDir, "sandbox-clover.json"))
 	if err != nil {
@@ -59,12 +63,12 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 	if f := m.Config.SandboxForwardedFor; f != "" && f != "required" && f != "optional" {
 		return clover.URLs{}, clover.Config{}, fmt.Errorf("PAYBRIDGE_SANDBOX_FORWARDED_FOR must be required or optional, not %q", f)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listen(ctx, m.simAddr(), "cloversim", "PAYBRIDGE_SANDBOX_CLOVER_ADDR or serve --clover-addr")
 	if err != nil {
 		return clover.URLs{}, clover.Config{}, err
 	}
 	base := "http://" + ln.Addr().String()
-	m.Sim = cloversim.New(cloversim.Options{
+	m.Sim, err = cloversim.Open(filepath.Join(m.Config.DataDir, "cloversim.db"), cloversim.Options{
 		AppID: id.AppID, ClientID: id.AppID, ClientSecret: id.ClientSecret, MerchantID: id.MerchantID,
 		AccessToken: id.AccessToken, PAKMSKey: id.PAKMSKey, WebhookAuthCode: id.WebhookAuthCode,
 		HCOSigningSecret: id.HCOSigningSecret, BaseURL: base, Logger: m.Logger.With("component", "cloversim"),
@@ -72,6 +76,10 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 		ForwardedForOptional: m.Config.SandboxForwardedFor == "optional",
 		MerchantCurrency:     m.Currencies.Of(id.MerchantID),
 	})
+	if err != nil {
+		ln.Close()
+		return clover.URLs{}, clover.Config{}, err
+	}
 	m.simSrv = &http.Server{Handler: m.Sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.simSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -80,6 +88,31 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 	}()
 	urls := clover.URLs{Ecommerce: base, Tokenizer: base, Web: base, API: base, Checkout: base}
 	return urls, clover.Config{AppID: id.AppID, ClientID: id.AppID, ClientSecret: id.ClientSecret}, nil
+}
+
+// simAddr is where the embedded cloversim listens: the configured address,
+// else loopback at the API's port + 1 (any port when the API's is 0).
+func (m *Main) simAddr() string {
+	if a := m.Config.SandboxCloverAddr; a != "" {
+		return a
+	}
+	if _, port, _ := net.SplitHostPort(m.Config.Addr); port == "0" {
+		return "127.0.0.1:0"
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(m.listener.Addr().(*net.TCPAddr).Port+1))
+}
+
+// listen listens on addr, saying which part wanted the port and how to
+// choose another when it is taken.
+func listen(ctx context.Context, addr, what, override string) (net.Listener, error) {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s cannot listen on %s: the port is taken (another paybridge on this machine?); stop it, or choose another address with %s", what, addr, override)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen %s: %w", what, addr, err)
+	}
+	return ln, nil
 }
 
 func loadOrCreateIdentity(path string) (*simIdentity, error) {
@@ -116,6 +149,57 @@ func (m *Main) bootstrapSandbox(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	infoPath := filepath.Join(m.Config.DataDir, "sandbox.json")
+	if prev := m.previousSandbox(ctx, infoPath); prev != nil {
+		// A restart: the same key, merchant and demo invoice as before.
+		m.Sandbox = prev
+		m.Sandbox.APIURL, m.Sandbox.CloverURL = m.Config.PublicURL, opts.BaseURL
+	} else if err := m.newSandbox(ctx, opts, id); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(m.Sandbox, "", "  ")
+	if err := os.WriteFile(infoPath, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	if m.Stdout != nil {
+		fmt.Fprintf(m.Stdout, sandboxBanner, m.URL, opts.BaseURL, m.Sandbox.MerchantID, m.Sandbox.DemoInvoiceID, infoPath)
+	}
+	return nil
+}
+
+// previousSandbox is the sandbox.json of an earlier run on this data dir
+// if everything in it still holds: its API key verifies and is not
+// revoked, its merchant is connected, its demo invoice exists. Otherwise
+// nil, and the sandbox is set up anew.
+func (m *Main) previousSandbox(ctx context.Context, path string) *SandboxInfo {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var prev SandboxInfo
+	if json.Unmarshal(b, &prev) != nil {
+		return nil
+	}
+	claims, err := m.Keyring.Verify(prev.APIKey)
+	if err != nil || claims.MerchantID != prev.MerchantID {
+		return nil
+	}
+	if revoked, err := m.DB.APIKeyRevoked(ctx, claims.ID, claims.MerchantID, claims.IntegrationID); err != nil || revoked {
+		return nil
+	}
+	mer, err := m.DB.GetMerchant(ctx, prev.MerchantID)
+	if err != nil || mer.CloverMerchantID != m.Sim.Options().MerchantID {
+		return nil
+	}
+	if _, err := m.Service.GetInvoice(ctx, billing.Caller{MerchantID: mer.ID}, prev.DemoInvoiceID); err != nil {
+		return nil
+	}
+	return &prev
+}
+
+// newSandbox connects the demo merchant, issues its key and creates the
+// demo customer and invoice.
+func (m *Main) newSandbox(ctx context.Context, opts cloversim.Options, id *simIdentity) error {
 	mer, key, err := m.connectSandboxMerchant(ctx, opts.MerchantID, opts.MerchantName, opts.AccessToken, opts.PAKMSKey)
 	if err != nil {
 		return err
@@ -143,13 +227,6 @@ func (m *Main) bootstrapSandbox(ctx context.Context) error {
 	m.Sandbox = &SandboxInfo{
 		APIURL: m.Config.PublicURL, APIKey: key, MerchantID: mer.ID, CloverURL: opts.BaseURL,
 		PAKMSKey: opts.PAKMSKey, DemoInvoiceID: inv.ID, DemoPaymentURL: payURL, PlatformSecret: id.PlatformSecret,
-	}
-	b, _ := json.MarshalIndent(m.Sandbox, "", "  ")
-	if err := os.WriteFile(filepath.Join(m.Config.DataDir, "sandbox.json"), append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	if m.Stdout != nil {
-		fmt.Fprintf(m.Stdout, sandboxBanner, m.URL, opts.BaseURL, mer.ID, inv.ID, filepath.Join(m.Config.DataDir, "sandbox.json"))
 	}
 	return nil
 }

@@ -115,7 +115,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Currencies, err = c.Clover.currencies(); err != nil {
 		return err
 	}
-	if m.listener, err = net.Listen("tcp", c.Addr); err != nil {
+	if m.listener, err = listen(ctx, c.Addr, "paybridge", "PAYBRIDGE_ADDR or serve --addr"); err != nil {
 		return err
 	}
 	m.URL = "http://" + m.listener.Addr().String()
