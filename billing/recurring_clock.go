@@ -1,35 +1,22 @@
 package billing
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "time"
 
-// Clock is paybridge's clock with a test offset. In sandbox mode the
-// billing service, the collectors and cloversim share one offset, so
-// advancing it runs a year of billing in seconds; in production the offset
-// stays zero.
+// Clock is paybridge's sense of time. In sandbox mode its Base is
+// cloversim's simulated clock (the wall clock plus the test clock), so the
+// billing service, token lifetimes and refreshes, reminders and dunning run
+// on the same time as cloversim's tokens and subscription runs: advancing
+// the test clock a year runs a year of both. In production Base is nil and
+// the clock is time.Now.
 type Clock struct {
-	// Base is the real clock (time.Now when nil).
-	Base   func() time.Time
-	offset atomic.Int64
+	// Base is the clock to read (time.Now when nil).
+	Base func() time.Time
 }
 
-// Now is Base plus the offset.
+// Now is Base's time.
 func (c *Clock) Now() time.Time {
-	base := time.Now
 	if c.Base != nil {
-		base = c.Base
+		return c.Base()
 	}
-	return base().Add(time.Duration(c.offset.Load()))
+	return time.Now()
 }
-
-// Advance moves the clock forward by d (never back).
-func (c *Clock) Advance(d time.Duration) {
-	if d > 0 {
-		c.offset.Add(int64(d))
-	}
-}
-
-// Offset is how far the clock was advanced.
-func (c *Clock) Offset() time.Duration { return time.Duration(c.offset.Load()) }

@@ -46,6 +46,17 @@ type Config struct {
 	// deferred writes durable there (store.DB.Sync): what a call depends
 	// on is on disk before Clover sees it.
 	BeforeSend func(ctx context.Context) error
+	// Unauthorized, if set, is asked for a fresh access token when Clover
+	// answers a merchant's call 401 (an access token expired early or was
+	// revoked). It gets the Clover merchant id and the token refused and
+	// returns a newer one, or an error (no usable refresh token, the
+	// refresh refused: the caller's reauthorization flow follows). The
+	// client then repeats the call once with the new token, unless an
+	// earlier attempt may have committed it (a write that timed out or got
+	// a 5xx first): that call keeps its unknown outcome, for
+	// reconciliation. paybridge refreshes single-flight per merchant there
+	// (onboarding.Service.FreshToken).
+	Unauthorized func(ctx context.Context, merchantID, accessToken string) (string, error)
 	// Rand is the randomness for idempotency keys and jitter (default
 	// crypto/rand).
 	Rand io.Reader

@@ -40,6 +40,9 @@ type request struct {
 	opts     *RequestOptions
 	// singleUse: see attempt.SingleUse.
 	singleUse bool
+	// auth is the merchant's token a bearer call carries (nil for other
+	// calls), renewed on a 401 through Config.Unauthorized.
+	auth *Auth
 	// secrets are scrubbed from error messages (tokens, keys, codes).
 	secrets []string
 }
@@ -154,6 +157,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 	budget := r.budget
 	budget.Priority = priorityOf(ctx, r.method, r.tmpl)
 	ambiguous := false // an earlier attempt may have committed the write
+	renewed := false   // the token was renewed after a 401 (once per call)
 	var last error
 	for n := 1; ; n++ {
 		release, err := c.acquire(ctx, budget, r.opts)
@@ -191,7 +195,10 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 				info.ErrCode = apiErr.Type
 			}
 			ambiguous = ambiguous || o.status >= 500
-			apiErr.unknown = o.status >= 500 || (ambiguous && o.status == http.StatusTooManyRequests)
+			// A 429 or 401 is refused before the idempotency key is looked
+			// at: after an attempt that may have committed, it says nothing
+			// of that attempt, so the outcome stays unknown.
+			apiErr.unknown = o.status >= 500 || (ambiguous && (o.status == http.StatusTooManyRequests || o.status == http.StatusUnauthorized))
 			last = apiErr
 		default:
 			info.RequestID = clean(o.header.Get("X-Clover-Request-Id"), 100)
@@ -205,6 +212,13 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 					Err: fmt.Errorf("decode %d response: %w", o.status, err)}
 			}
 			return nil
+		}
+		if apiErr != nil && o.status == http.StatusUnauthorized && !renewed && !ambiguous && c.renew(ctx, r) {
+			renewed = true
+			secrets = append(secrets, r.auth.AccessToken)
+			info.Retrying = true
+			c.report(info)
+			continue
 		}
 		a := attempt{Status: o.status, Err: o.err, Sent: o.sent, SingleUse: r.singleUse}
 		if o.err != nil {
@@ -220,6 +234,26 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			return &TransportError{Method: r.method, Path: r.tmpl, Sent: ambiguous, Err: joinLast(err, last)}
 		}
 	}
+}
+
+// renew swaps a bearer call's refused token for a fresh one from
+// Config.Unauthorized; it reports whether there is one to retry with.
+func (c *Client) renew(ctx context.Context, r *request) bool {
+	if r.auth == nil || c.Unauthorized == nil {
+		return false
+	}
+	tok, err := c.Unauthorized(ctx, r.auth.MerchantID, r.auth.AccessToken)
+	if err != nil || tok == "" || tok == r.auth.AccessToken {
+		if err != nil {
+			c.Logger.Warn("clover: no fresh token after a 401", "merchant", r.auth.MerchantID, "err", err)
+		}
+		return false
+	}
+	r.auth = &Auth{MerchantID: r.auth.MerchantID, AccessToken: tok}
+	r.headers.Set("Authorization", "Bearer "+tok)
+	r.budget.Token = TokenFingerprint(tok)
+	r.secrets = append(r.secrets, tok)
+	return true
 }
 
 // send makes one HTTP attempt and reads the whole answer.

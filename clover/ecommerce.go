@@ -14,7 +14,7 @@ func (c *Client) bearer(method, base, tmpl, path string, a Auth, body any, o *Re
 	return &request{
 		method: method, base: base, path: path, tmpl: tmpl, body: body, headers: h,
 		budget:   BudgetKey{App: c.AppID, Token: TokenFingerprint(a.AccessToken), Merchant: a.MerchantID},
-		merchant: a.MerchantID, opts: o, secrets: []string{a.AccessToken},
+		merchant: a.MerchantID, opts: o, secrets: []string{a.AccessToken}, auth: &a,
 	}
 }
 

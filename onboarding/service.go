@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/paybridge/paybridge"
@@ -60,6 +61,8 @@ type Service struct {
 	// refresh still in flight after it is presumed lost.
 	RefreshBefore time.Duration
 	RefreshLease  time.Duration
+
+	flights sync.Map // merchant id → *sync.Mutex: FreshToken's single flight in this process
 }
 
 // New returns a Service with defaults over its dependencies.

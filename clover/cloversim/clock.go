@@ -25,6 +25,18 @@ func (s *Sim) advanceClockBy(d time.Duration) {
 	s.setClockOffsetLocked(final)
 }
 
+// Now is the simulated time: the wall clock plus the test clock. Sandbox
+// mode gives it to paybridge as its clock (billing.Clock.Base), so both
+// sides of the sandbox read one time.
+func (s *Sim) Now() time.Time { return s.now() }
+
+// ClockOffset is how far the test clock has been advanced.
+func (s *Sim) ClockOffset() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clockOffset
+}
+
 // setClockOffsetLocked moves the test clock; s.mu must be held.
 func (s *Sim) setClockOffsetLocked(off time.Duration) {
 	s.clockOffset = off

@@ -194,6 +194,12 @@ func (s *Sim) commitUpTo(n int64) error {
 				return
 			}
 			k := rowKey{t.kind, id}
+			if t.final != nil {
+				if old, ok := st.last[k]; ok && t.final(v) {
+					cur[k] = old
+					return
+				}
+			}
 			var b []byte
 			if b, err = json.Marshal(v); err != nil {
 				err = fmt.Errorf("%s %q: %w", t.kind, id, err)

@@ -20,6 +20,11 @@ type table struct {
 	// reset empties a collection before a load (nil: the value is
 	// overwritten by its row, or kept when the file has none).
 	reset func()
+	// final, when set, reports that a row once saved never changes again
+	// (an appended ledger entry, a completed idempotency record): commit
+	// does not render it again. The biggest, fastest-growing kinds are
+	// such, which keeps a commit's cost near the size of what changed.
+	final func(v any) bool
 }
 
 // stateTables lists everything a restarted Sim must find again. Not here,
@@ -45,9 +50,9 @@ func (s *Sim) stateTables() []table {
 		merchantList("charge_order", s, func(m *merchant) *[]string { return &m.ChargeOrder }),
 		mapTable("grant", &s.grants),
 		mapTable("pakms", &s.pakms),
-		mapTable("card_token", &s.tokens),
+		finalWhen(mapTable("card_token", &s.tokens), func(v any) bool { return v.(*cardToken).Used }), // single use
 		listTable("ledger", &s.ledger),
-		mapTable("idempotency", &s.idem),
+		finalWhen(mapTable("idempotency", &s.idem), func(v any) bool { return !v.(*idemEntry).InFlight }),
 		mapTable("charge_meta", &s.ecom.charges),
 		mapTable("order_meta", &s.ecom.orders),
 		mapTable("refund_order", &s.ecom.refundOrder),
@@ -128,7 +133,14 @@ func listTable[V any](kind string, l *[]V) table {
 			return nil
 		},
 		reset: func() { *l = nil },
+		final: func(any) bool { return true }, // elements are only ever appended
 	}
+}
+
+// finalWhen marks t's rows for which final holds as never changing again.
+func finalWhen(t table, final func(v any) bool) table {
+	t.final = final
+	return t
 }
 
 func listID(i int) string { return fmt.Sprintf("%010d", i) }
@@ -186,6 +198,7 @@ func merchantList[V any](kind string, s *Sim, field func(*merchant) *[]V) table 
 			*field(m) = append(*field(m), v)
 			return nil
 		},
+		final: func(any) bool { return true }, // elements are only ever appended
 	}
 }
 

@@ -1,8 +1,11 @@
 package cloversim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -232,5 +235,42 @@ func TestPersistGoAPI(t *testing.T) {
 	}
 	if !strings.HasPrefix(r.merchants[mid].Name, "Second") {
 		t.Fatalf("merchant %+v", r.merchants[mid])
+	}
+}
+
+// BenchmarkPersistCommit is one charge (tokenize and charge with an
+// idempotency key: two commits) against a Sim holding every earlier one.
+func BenchmarkPersistCommit(b *testing.B) {
+	clock := &testClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	s, err := Open(filepath.Join(b.TempDir(), "sim.db"), Options{LimitsOff: true, Now: clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	o := s.Options()
+	post := func(path string, body any, hdr ...string) map[string]any {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", srv.URL+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+o.AccessToken)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+			b.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+		return out
+	}
+	for i := range b.N {
+		tok := post("/v1/tokens", clover.TokenParams{Card: &clover.CardDetails{Number: "4242424242424242", ExpMonth: "12", ExpYear: "2030", CVV: "123"}}, "apikey", o.PAKMSKey)
+		post("/v1/charges", clover.ChargeParams{Amount: 1500, Currency: "usd", Source: tok["id"].(string)}, "idempotency-key", fmt.Sprint("k-", i))
 	}
 }

@@ -48,6 +48,12 @@ type Config struct {
 	// default: Addr's host and port + 1 (127.0.0.1:8081), so a restart on
 	// the same data dir finds the URLs it handed out (port 0: any port).
 	SandboxCloverAddr string `env:"PAYBRIDGE_SANDBOX_CLOVER_ADDR"`
+	// SandboxCloverInMemory keeps the embedded cloversim's state in memory
+	// only: a restart forgets every Clover object. A commit of cloversim's
+	// state costs time in proportion to all of it (about 10 ms per write at
+	// a thousand charges), which a load or chaos run with a short Clover
+	// timeout may not want to pay.
+	SandboxCloverInMemory bool `env:"PAYBRIDGE_SANDBOX_CLOVER_IN_MEMORY"`
 
 	Clover CloverConfig
 	Web    WebConfig    // config_web.go: SMTP and pay page

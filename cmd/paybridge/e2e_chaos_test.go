@@ -26,6 +26,7 @@ func TestChaos(t *testing.T) {
 	n := *chaosCount
 	e := startSandbox(t, fastWebhooks, func(c *Config) {
 		c.CloverTimeout = 300 * time.Millisecond
+		c.SandboxCloverInMemory = true // a state file's commits would outlast the 300 ms timeout on a loaded machine
 		c.ReconcileInterval = 50 * time.Millisecond
 	})
 	var rmu sync.Mutex

@@ -155,7 +155,7 @@ func (e *sbx) reconciled(id string) map[string]any {
 		if got["status"] != "unknown" && got["status"] != "pending" {
 			return got
 		}
-		e.m.Clock.Advance(10 * time.Minute)
+		e.m.Sim.AdvanceClock(10 * time.Minute) // the sandbox's one clock: paybridge reads cloversim's
 	}
 	e.t.Fatalf("payment %s not settled by the reconciler", id)
 	return nil

@@ -253,6 +253,9 @@ func TestSandboxRestartsWhereItStopped(t *testing.T) {
 	if st != 200 || clock["offset_seconds"].(float64) != 31*24*3600 {
 		t.Fatalf("cloversim clock after restart: %v", clock)
 	}
+	// A month later on the one clock, the OAuth merchant's hour-long token
+	// was refreshed on the way: it still charges.
+	p.pay(key2, added["pakms_key"].(string), cus2, false)
 }
 
 // connect runs the onboarding flow for Clover merchant mid: an

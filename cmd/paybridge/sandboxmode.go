@@ -68,7 +68,11 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 		return clover.URLs{}, clover.Config{}, err
 	}
 	base := "http://" + ln.Addr().String()
-	m.Sim, err = cloversim.Open(filepath.Join(m.Config.DataDir, "cloversim.db"), cloversim.Options{
+	dir := m.Config.DataDir
+	if m.Config.SandboxCloverInMemory {
+		dir = ""
+	}
+	m.Sim, err = openSim(dir, cloversim.Options{
 		AppID: id.AppID, ClientID: id.AppID, ClientSecret: id.ClientSecret, MerchantID: id.MerchantID,
 		AccessToken: id.AccessToken, PAKMSKey: id.PAKMSKey, WebhookAuthCode: id.WebhookAuthCode,
 		HCOSigningSecret: id.HCOSigningSecret, BaseURL: base, Logger: m.Logger.With("component", "cloversim"),
@@ -80,6 +84,7 @@ func (m *Main) startSim(ctx context.Context) (clover.URLs, clover.Config, error)
 		ln.Close()
 		return clover.URLs{}, clover.Config{}, err
 	}
+	m.Clock = &billing.Clock{Base: m.Sim.Now} // one time for paybridge and cloversim
 	m.simSrv = &http.Server{Handler: m.Sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := m.simSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

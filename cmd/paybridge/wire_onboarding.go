@@ -28,6 +28,9 @@ func (m *Main) revoked(ctx context.Context, c *apikey.Claims) (bool, error) {
 // pages and the OAuth callback.
 func (m *Main) onboardingRoutes(rt *httpapi.Router) {
 	m.Onboarding = m.newOnboarding()
+	// A 401 from Clover refreshes the merchant's token (single flight)
+	// and retries the call once (clover.Config.Unauthorized).
+	m.Clover.Unauthorized = m.Onboarding.FreshToken
 	secret := m.Config.PlatformSecret
 	if secret == "" && m.Sandbox != nil {
 		secret = m.Sandbox.PlatformSecret
@@ -57,6 +60,9 @@ func (m *Main) newOnboarding() *onboarding.Service {
 	o.OnConnected = func(cloverMerchantID, merchantID string) {
 		m.Service.FlushCloverCalls(cloverMerchantID, merchantID) // the connect's Clover calls, audited once its merchant exists
 		m.refreshMerchantProfile(merchantID)
+	}
+	if m.Clock != nil {
+		o.Now = m.Clock.Now // sandbox mode: cloversim's clock, as token lifetimes are
 	}
 	return o
 }

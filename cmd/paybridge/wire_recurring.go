@@ -15,16 +15,14 @@ import (
 
 // recurringRoutes registers the /v1 card, plan and subscription endpoints,
 // hooks card saves and notices into the service and, in sandbox mode,
-// shares one test clock between billing and cloversim (POST
-// /v1/test-clock/advance).
+// serves the test clock (POST /v1/test-clock/advance). The service runs on
+// m.Clock, which in sandbox mode is cloversim's (startSim).
 func (m *Main) recurringRoutes(rt *httpapi.Router) {
 	if m.Clock == nil {
 		m.Clock = &billing.Clock{}
 	}
 	svc := m.Service
-	if m.Config.Sandbox() {
-		svc.Now = m.Clock.Now
-	}
+	svc.Now = m.Clock.Now
 	svc.OnCardSaved = svc.ResumeWithCard
 	web := m.webServer()
 	n := &billing.Notifier{Service: svc, Mail: web.Mail, Logger: m.Logger.With("component", "notices"),
@@ -44,9 +42,11 @@ func (m *Main) recurringRoutes(rt *httpapi.Router) {
 	}
 }
 
-// advanceTestClock moves paybridge's and cloversim's clocks forward
-// together, then runs the recurring work at once (sync, collections,
-// reminders), as the periodic jobs would.
+// advanceTestClock moves the sandbox's one clock (cloversim's, which
+// paybridge reads) forward a day at most at a time, and at each step does
+// what the periodic jobs would have done by then: Clover token refreshes
+// first (an hour-long access token lives through a year of steps), then
+// the recurring work (sync, collections, reminders).
 func (m *Main) advanceTestClock(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Seconds int64 `json:"seconds"`
@@ -60,13 +60,25 @@ func (m *Main) advanceTestClock(w http.ResponseWriter, r *http.Request) {
 			"seconds must be between 1 and %d (ten years)", 10*366*24*3600).WithCode("invalid_duration"))
 		return
 	}
-	d := time.Duration(in.Seconds) * time.Second
-	m.Clock.Advance(d)
-	m.Sim.AdvanceClock(d)
-	synced, collected, reminded := m.runRecurring(r.Context())
-	httpapi.WriteJSON(w, r, http.StatusOK, map[string]any{"now": m.Clock.Now().UTC(), "offset_seconds": int64(m.Clock.Offset().Seconds()),
+	var synced, collected, reminded int
+	for left := time.Duration(in.Seconds) * time.Second; left > 0; {
+		step := min(left, testClockStep)
+		m.Sim.AdvanceClock(step)
+		left -= step
+		if m.Onboarding != nil {
+			if err := m.Onboarding.RefreshDue(r.Context()); err != nil {
+				m.Logger.Error("token refresh", "err", err)
+			}
+		}
+		s, c, rem := m.runRecurring(r.Context())
+		synced, collected, reminded = synced+s, collected+c, reminded+rem
+	}
+	httpapi.WriteJSON(w, r, http.StatusOK, map[string]any{"now": m.Clock.Now().UTC(), "offset_seconds": int64(m.Sim.ClockOffset().Seconds()),
 		"synced": synced, "collected": collected, "reminded": reminded})
 }
+
+// testClockStep is the longest jump of one test-clock step.
+const testClockStep = 24 * time.Hour
 
 // runRecurring makes one pass of the recurring work. Passes never overlap
 // within an instance (a test-clock advance waits for a periodic pass in
