@@ -42,7 +42,7 @@ func (s *Service) FreshToken(ctx context.Context, cloverMerchantID, refused stri
 			return "", errReauthorize
 		case !refreshed:
 			refreshed = true
-			if err := s.refreshOne(ctx, m.ID); err != nil {
+			if err := s.refreshOne(ctx, m.ID, refused); err != nil {
 				return "", err
 			}
 			continue

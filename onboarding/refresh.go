@@ -49,7 +49,7 @@ func (s *Service) RefreshDue(ctx context.Context) error {
 	}
 	var errs []error
 	for _, u := range due {
-		if err := s.refreshOne(ctx, u.MerchantID); err != nil {
+		if err := s.refreshOne(ctx, u.MerchantID, ""); err != nil {
 			errs = append(errs, fmt.Errorf("refresh %s: %w", u.MerchantID, err))
 		}
 	}
@@ -60,8 +60,10 @@ func (s *Service) RefreshDue(ctx context.Context) error {
 }
 
 // refreshOne refreshes one merchant's pair if it still wins the
-// compare-and-set on exactly the credentials it read.
-func (s *Service) refreshOne(ctx context.Context, merchantID string) error {
+// compare-and-set on exactly the credentials it read. refused is an access
+// token Clover answered 401 (FreshToken): a pair holding it is due
+// whatever its expiry says; "" for the upkeep job.
+func (s *Service) refreshOne(ctx context.Context, merchantID, refused string) error {
 	now := s.Now().UTC()
 	sealed, err := s.Store.MerchantCredentials(ctx, merchantID)
 	if err != nil {
@@ -79,7 +81,7 @@ func (s *Service) refreshOne(ctx context.Context, merchantID string) error {
 		s.Reauthorize(ctx, merchantID, "system:token-refresh", reason)
 		return nil
 	}
-	if !creds.AccessExpires.IsZero() && !creds.AccessExpires.Before(now.Add(s.RefreshBefore)) {
+	if creds.AccessToken != refused && !creds.AccessExpires.IsZero() && !creds.AccessExpires.Before(now.Add(s.RefreshBefore)) {
 		// Another runner refreshed it since the due list was read: these
 		// are its new credentials. Refreshing again would rotate a pair
 		// for nothing (and count against Clover's cap on refresh tokens).
