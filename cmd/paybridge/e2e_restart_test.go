@@ -32,7 +32,7 @@ type sandboxProc struct {
 	cmd                *exec.Cmd
 	info               SandboxInfo
 	http               *http.Client
-	stderr             bytes.Buffer
+	stderr             *lockedBuffer // this run's; the last run's copier may still write to its own
 	startedAtLeastOnce bool
 }
 
@@ -48,11 +48,11 @@ func freePort(t *testing.T) string {
 // start runs the child and waits until it answers on its API port.
 func (p *sandboxProc) start() {
 	p.t.Helper()
-	p.stderr.Reset()
+	p.stderr = &lockedBuffer{}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^"+p.name+"$", "-test.count=1")
 	p.cmd.Env = append(os.Environ(), restartChildEnv+"=1", "PAYBRIDGE_DATA_DIR="+p.dir,
 		"PAYBRIDGE_ADDR="+p.api, "PAYBRIDGE_SANDBOX_CLOVER_ADDR="+p.sim, "PAYBRIDGE_LOG_LEVEL=warn")
-	p.cmd.Stderr = &p.stderr
+	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
