@@ -160,6 +160,15 @@ func (o *onb) handoff(id, code string) (int, map[string]any) {
 // endpoint from /metrics.
 func (o *onb) cloverCalls(endpoint string) int {
 	o.t.Helper()
+	return o.countCloverCalls(func(line string) bool {
+		return strings.HasPrefix(line, `clover_calls_total{endpoint="`+endpoint+`"`)
+	})
+}
+
+// countCloverCalls sums the clover_calls_total lines of /metrics that
+// match.
+func (o *onb) countCloverCalls(match func(line string) bool) int {
+	o.t.Helper()
 	resp, err := http.Get(o.m.URL + "/metrics")
 	if err != nil {
 		o.t.Fatal(err)
@@ -168,8 +177,7 @@ func (o *onb) cloverCalls(endpoint string) int {
 	n := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, `clover_calls_total{endpoint="`+endpoint+`"`) {
+		if line := sc.Text(); match(line) {
 			f := strings.Fields(line)
 			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
 			n += int(v)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"strconv"
@@ -18,22 +17,9 @@ import (
 // with status, from /metrics.
 func (o *onb) cloverStatusCalls(status int) int {
 	o.t.Helper()
-	resp, err := http.Get(o.m.URL + "/metrics")
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	n := 0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "clover_calls_total{") && strings.Contains(line, `status="`+strconv.Itoa(status)+`"`) {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			n += int(v)
-		}
-	}
-	return n
+	return o.countCloverCalls(func(line string) bool {
+		return strings.HasPrefix(line, "clover_calls_total{") && strings.Contains(line, `status="`+strconv.Itoa(status)+`"`)
+	})
 }
 
 // oauthMerchant connects a new cloversim merchant through the onboarding
