@@ -91,7 +91,7 @@ func TestOnboardingTokenRefresh(t *testing.T) {
 		start := make(chan struct{})
 		errs := make(chan error, 4)
 		for range 4 {
-			s := o.refresher(80*time.Minute, nil)
+			s := o.refresher(30*time.Minute, nil)
 			wg.Go(func() {
 				<-start
 				errs <- s.RefreshDue(ctx)
