@@ -18,6 +18,9 @@ const pendingFanoutEvery = 5 * time.Second
 // (store.TakePendingFanouts), each batch in the transaction that takes
 // it: a crash in between leaves the rows for the next sweep.
 func (r *Runner) sweepPendingFanouts(ctx context.Context) error {
+	if waiting, err := r.DB.HasPendingFanouts(ctx); err != nil || !waiting {
+		return err
+	}
 	const batch = 500
 	for {
 		var n int

@@ -30,6 +30,15 @@ func insertPendingFanouts(ctx context.Context, tx *sql.Tx, events []*paybridge.E
 	return nil
 }
 
+// HasPendingFanouts reports, from the read pool, whether any pending
+// fan-out waits: the periodic sweep asks first, so an idle install does
+// not put an empty write transaction through the writer every few seconds.
+func (db *DB) HasPendingFanouts(ctx context.Context) (bool, error) {
+	var yes bool
+	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pending_fanouts)`).Scan(&yes)
+	return yes, db.mapErr("pending fan-outs", err)
+}
+
 // TakePendingFanouts deletes up to limit pending fan-outs, oldest first,
 // in tx and returns them: the caller enqueues their jobs in the same tx,
 // so each is taken exactly once however many instances sweep at once (on
